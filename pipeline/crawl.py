@@ -1,0 +1,168 @@
+"""One Scrapy crawl per OS process.
+
+``python -m pipeline.crawl --source S --out raw.jsonl --stats stats.json [--base-url URL]`` runs one
+spider and writes its raw items (JSON Lines) and a stats file. :func:`run_crawl` starts that command
+as a subprocess and returns the stats: a second crawl in one process would raise
+ReactorNotRestartable, and a crawl off the main thread fails on signal handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class CrawlResult:
+    """What one crawl did; ``ok`` is False when the source must not count as a successful harvest."""
+
+    source: str
+    ok: bool
+    items: int = 0
+    requests: int = 0
+    responses: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    failed_urls: list[str] = field(default_factory=list)
+    bytes_downloaded: int = 0
+    duration_s: float = 0.0
+    started_at: str = ""
+    finished_at: str = ""
+    finish_reason: str = ""
+    reason: str = ""
+    out: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: float = 600,
+              settings: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> CrawlResult:
+    """Crawl ``source`` in a child process; never raises for a failing source."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stats_path = out.with_suffix(".stats.json")
+    log_path = out.with_suffix(".log")
+    for p in (out, stats_path):
+        p.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pipeline.crawl", "--source", source, "--out", str(out),
+           "--stats", str(stats_path), "--log", str(log_path)]
+    if base_url:
+        cmd += ["--base-url", base_url]
+    for k, v in (settings or {}).items():
+        cmd += ["--set", f"{k}={json.dumps(v)}"]
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+    except subprocess.TimeoutExpired:
+        return CrawlResult(source, ok=False, reason=f"crawl timed out after {timeout:.0f}s",
+                           duration_s=time.monotonic() - started, out=str(out))
+    if stats_path.is_file():
+        data = json.loads(stats_path.read_text(encoding="utf-8"))
+        return CrawlResult(**data)
+    tail = (proc.stderr or "").strip().splitlines()[-5:]
+    return CrawlResult(source, ok=False, reason=f"crawl process exited {proc.returncode}: " + " | ".join(tail),
+                       duration_s=time.monotonic() - started, out=str(out))
+
+
+def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: Path | None,
+                           base_url: str | None, overrides: dict[str, Any]) -> CrawlResult:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    import spiders.settings as project_settings
+    from spiders.registry import get_spider
+
+    spider_cls = get_spider(source)
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    if base_url:
+        settings.update(project_settings.DEMO_SETTINGS, priority="project")
+    settings.set("FEEDS", {str(out): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
+    if log_path:
+        settings.set("LOG_FILE", str(log_path))
+    for k, v in overrides.items():
+        settings.set(k, v, priority="cmdline")
+
+    errors: list[str] = []
+    failed_urls: list[str] = []
+
+    def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
+        errors.append(f"{failure.type.__name__}: {failure.getErrorMessage()} ({response.url})")
+
+    def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+        errors.append(f"item error: {failure.getErrorMessage()}")
+
+    def on_response(response: Any, request: Any, spider: Any) -> None:
+        if response.status >= 400:
+            failed_urls.append(f"{response.status} {request.url}")
+
+    started_at = datetime.now(UTC)
+    t0 = time.monotonic()
+    process = CrawlerProcess(settings, install_root_handler=not log_path)
+    crawler = process.create_crawler(spider_cls)
+    crawler.signals.connect(on_spider_error, signals.spider_error)
+    crawler.signals.connect(on_item_error, signals.item_error)
+    crawler.signals.connect(on_response, signals.response_received)
+    kwargs = {"base_url": base_url} if base_url else {}
+    process.crawl(crawler, **kwargs)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+
+    responses = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
+                 if k.startswith("downloader/response_status_count/")}
+    for k, v in stats.items():
+        if k.startswith("downloader/exception_type_count/"):
+            errors.append(f"{v} download error(s): {k.rsplit('/', 1)[-1]}")
+    items = int(stats.get("item_scraped_count", 0))
+    ok, reason = True, ""
+    if errors:
+        ok, reason = False, f"{len(errors)} error(s); first: {errors[0]}"
+    elif items == 0 and not spider_cls.empty_ok:
+        ok, reason = False, "zero items and the source does not declare that an empty listing is possible"
+    finish_reason = str(stats.get("finish_reason", ""))
+    if ok and finish_reason not in ("finished", ""):
+        ok, reason = False, f"crawl ended early: {finish_reason}"
+    # final URLs that stayed failed after retries
+    still_failed = sorted(set(u for u in failed_urls))
+    result = CrawlResult(
+        source=source, ok=ok, items=items,
+        requests=int(stats.get("downloader/request_count", 0)), responses=dict(Counter(responses)),
+        errors=errors[:50], failed_urls=still_failed[:200],
+        bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
+        duration_s=round(time.monotonic() - t0, 3), started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=finish_reason,
+        reason=reason, out=str(out))
+    stats_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pipeline.crawl", description=__doc__)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--stats", required=True, type=Path)
+    ap.add_argument("--log", type=Path)
+    ap.add_argument("--base-url")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
+    args = ap.parse_args(argv)
+    overrides = {}
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        overrides[k] = json.loads(v)
+    result = _crawl_in_this_process(args.source, args.out, args.stats, args.log, args.base_url, overrides)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""The one record schema of aap and its closed vocabularies.
+
+Two shapes travel through the pipeline:
+
+* a **raw item** (``RAW_FIELDS``) is what a spider writes to JSONL: the source's own words, verbatim,
+  plus a few structured values the portal gives directly (dates, labels);
+* a **record** (``RECORD_FIELDS``) is what transforms produce and the warehouse stores.
+
+Everything else (transforms, warehouse columns, exports, checks) refers to the names defined here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# --- closed vocabularies -------------------------------------------------------------------------
+
+SOURCE_LEVELS = ("europe", "national", "regional", "departmental", "local")
+PLATFORMS = ("sedia", "at_format", "opendatasoft", "rss_detail", "html_list_detail", "json_api")
+DEADLINE_KINDS = ("single", "multiple", "rolling", "unknown")
+STATUSES = ("forthcoming", "open", "closing_soon", "closed", "rolling", "unknown")
+#: calls that vanished from their source's feed; set by the warehouse only, never by transforms
+WAREHOUSE_STATUSES = STATUSES + ("withdrawn",)
+CCAS_CLASSES = ("explicit", "likely", "via_commune", "not_eligible", "unknown")
+#: Aides-territoires audiences, plus our own ``ccas`` and ``cias``
+AUDIENCES = (
+    "commune", "epci", "department", "region", "special", "association", "private_person", "farmer",
+    "private_sector", "public_cies", "public_org", "researcher", "ccas", "cias",
+)
+AID_TYPES = (
+    "grant", "loan", "recoverable_advance", "cee", "other", "technical_engineering",
+    "financial_engineering", "legal_engineering",
+)
+THEMES = (
+    "solidarites-lien-social", "urbanisme-logement-amenagement", "culture-patrimoine-sports",
+    "nature-environnement-risques", "developpement-economique", "mobilite-transports",
+    "energies-dechets", "eau-milieux-aquatiques", "fonctions-support",
+)
+PERIMETER_SCALES = ("europe", "national", "region", "department", "epci", "commune", "other")
+CLOSING_SOON_DAYS = 14
+
+# --- raw items (spider output) -------------------------------------------------------------------
+
+#: fields a spider may set; ``source``, ``native_id``, ``url`` and ``title`` are required
+RAW_FIELDS = (
+    "source",            # spider name
+    "native_id",         # the portal's own identifier (or None: the canonical URL is hashed)
+    "url",               # canonical public URL of the call (the live portal's, even in demo mode)
+    "application_url",   # where to apply, when given
+    "title",
+    "summary",
+    "description",       # plain text
+    "eligibility_text",  # verbatim "who may apply" text
+    "deadline_text",     # verbatim deadline wording
+    "opens_on",          # structured opening date from the portal (ISO), if any
+    "deadlines",         # structured deadlines from the portal (ISO dates or datetimes), if any
+    "status_label",      # the portal's own status word ("Open", "Clôturé"), if any
+    "funder",
+    "programme",
+    "perimeter_label",   # the portal's wording of the area covered
+    "audience_labels",   # the portal's labels for who may apply
+    "theme_labels",      # the portal's theme/category tags
+    "type_labels",       # the portal's aid type labels
+    "amount_text",       # verbatim amount wording
+    "is_call_label",     # portal's own AAP/AMI flag, when it has one (bool)
+    "fetched_at",        # ISO datetime of the response
+    "raw",               # the source record as received (dict), or the relevant page fragment
+)
+RAW_REQUIRED = ("source", "url", "title")
+
+# --- records (transform output, warehouse input) -------------------------------------------------
+
+RECORD_FIELDS = (
+    "id", "source", "source_level", "native_id", "url", "application_url", "title", "summary",
+    "description", "eligibility_text", "deadline_text", "funder", "programme",
+    "perimeter_scale", "perimeter_regions", "perimeter_departments", "perimeter_label",
+    "opens_on", "deadlines", "deadline_time", "next_deadline", "deadline_kind", "status",
+    "deadline_flags", "audiences", "ccas_eligibility", "ccas_evidence", "ccas_rule",
+    "themes", "categories", "theme_evidence", "aid_types", "amount_min", "amount_max",
+    "is_call_for_projects", "unmapped_labels", "content_hash", "calendar_hash", "raw",
+)
+#: fields whose change is a *calendar* change (versioned, not flagged)
+CALENDAR_FIELDS = ("opens_on", "deadlines", "deadline_time", "deadline_kind")
+#: fields whose change is a *content* change (versioned and flagged)
+CONTENT_FIELDS = (
+    "url", "application_url", "title", "summary", "description", "eligibility_text", "deadline_text",
+    "funder", "programme", "perimeter_scale", "perimeter_regions", "perimeter_departments",
+    "perimeter_label", "audiences", "ccas_eligibility", "themes", "categories", "aid_types",
+    "amount_min", "amount_max", "is_call_for_projects",
+)
+#: fields every stored record must have non-empty (quarantine otherwise)
+REQUIRED_FIELDS = ("id", "source", "source_level", "url", "title", "deadline_kind", "status",
+                   "ccas_eligibility", "funder", "perimeter_scale")
+
+
+class ValidationError(ValueError):
+    """A record that cannot be stored; the message is the quarantine reason."""
+
+
+# --- identity and hashing -------------------------------------------------------------------------
+
+_TRACKING = re.compile(r"^(utm_|xtor$|fbclid$|gclid$|mc_)")
+
+
+def canonical_url(url: str) -> str:
+    """Canonical form of a URL: https, lower-case host, no fragment, no tracking parameters,
+    sorted query, no trailing slash (except the root)."""
+    parts = urlsplit(url.strip())
+    scheme = "https" if parts.scheme in ("http", "https") and not _is_loopback(parts.hostname) else parts.scheme
+    host = (parts.hostname or "").lower()
+    netloc = host + (f":{parts.port}" if parts.port and parts.port not in (80, 443) else "")
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not _TRACKING.match(k)))
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _is_loopback(host: str | None) -> bool:
+    return bool(host) and (host == "localhost" or host.startswith("127.") or host == "::1")
+
+
+def short_hash(*parts: Any, length: int = 16) -> str:
+    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
+
+
+def record_id(source: str, native_id: str | None, url: str) -> str:
+    """Stable id: ``source:native-id``, or ``source:`` + hash of the canonical URL. Never a row number."""
+    if native_id is not None and str(native_id).strip():
+        return f"{source}:{str(native_id).strip()}"
+    return f"{source}:{short_hash(canonical_url(url))}"
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    return short_hash(*(record.get(f) for f in CONTENT_FIELDS), length=32)
+
+
+def calendar_hash(record: dict[str, Any]) -> str:
+    return short_hash(*(record.get(f) for f in CALENDAR_FIELDS), length=32)
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def validate_raw(item: Any) -> None:
+    """Raise ValidationError if a raw item cannot even be transformed."""
+    if not isinstance(item, dict):
+        raise ValidationError(f"raw item is {type(item).__name__}, not an object")
+    missing = [f for f in RAW_REQUIRED if not str(item.get(f) or "").strip()]
+    if missing:
+        raise ValidationError(f"raw item lacks {', '.join(missing)}")
+    unknown = sorted(set(item) - set(RAW_FIELDS))
+    if unknown:
+        raise ValidationError(f"raw item has unknown fields {', '.join(unknown)}")
+
+
+def validate_record(rec: dict[str, Any]) -> None:
+    """Raise ValidationError naming every problem of a record."""
+    problems: list[str] = []
+    for f in REQUIRED_FIELDS:
+        if rec.get(f) in (None, "", []):
+            problems.append(f"{f} is empty")
+    checks = (
+        ("source_level", SOURCE_LEVELS), ("deadline_kind", DEADLINE_KINDS), ("status", STATUSES),
+        ("ccas_eligibility", CCAS_CLASSES), ("perimeter_scale", PERIMETER_SCALES),
+    )
+    for field, vocab in checks:
+        if rec.get(field) not in (None, "") and rec[field] not in vocab:
+            problems.append(f"{field}={rec[field]!r} not in vocabulary")
+    for field, vocab in (("audiences", AUDIENCES), ("themes", THEMES), ("aid_types", AID_TYPES)):
+        bad = [v for v in rec.get(field) or [] if v not in vocab]
+        if bad:
+            problems.append(f"{field} has unknown values {bad}")
+    for field in ("opens_on", "next_deadline"):
+        v = rec.get(field)
+        if v is not None and not _ISO_DATE.match(str(v)):
+            problems.append(f"{field}={v!r} is not an ISO date")
+    for d in rec.get("deadlines") or []:
+        if not _ISO_DATE.match(str(d)):
+            problems.append(f"deadline {d!r} is not an ISO date")
+    for field in ("amount_min", "amount_max"):
+        v = rec.get(field)
+        if v is not None and (not isinstance(v, (int, float)) or v < 0):
+            problems.append(f"{field}={v!r} is not a non-negative amount")
+    if (rec.get("amount_min") is not None and rec.get("amount_max") is not None
+            and rec["amount_min"] > rec["amount_max"]):
+        problems.append("amount_min > amount_max")
+    url = str(rec.get("url") or "")
+    if url and not url.startswith(("http://", "https://")):
+        problems.append(f"url {url!r} is not http(s)")
+    if problems:
+        raise ValidationError("; ".join(problems))
