@@ -31,13 +31,65 @@ from urllib.parse import parse_qsl, urlsplit
 from pipeline.settings import FIXTURES_DIR
 
 
+class FixtureRoutes:
+    """Pure routing of a request to a fixture file (no sockets): used by the portal and by offline tests."""
+
+    def __init__(self, fixtures_dir: Path = FIXTURES_DIR, *, overlay_dirs: Iterable[Path] = (),
+                 faults: dict[str, int] | None = None):
+        self.dirs = [Path(d) for d in overlay_dirs] + [Path(fixtures_dir)]
+        self.faults = dict(faults or {})
+
+    def source_dir(self, source: str) -> Path | None:
+        for d in self.dirs:
+            if (d / source / "portal.json").is_file():
+                return d / source
+        return None
+
+    def resolve(self, method: str, path: str, query: str, headers: dict[str, str]
+                ) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) for a request path ``/<source><live path>``."""
+        method = method.upper()
+        if path == "/robots.txt":
+            return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
+        source, _, rest = path.lstrip("/").partition("/")
+        rest = "/" + rest
+        if source in self.faults:
+            return self.faults[source], {"Content-Type": "text/plain"}, b"injected fault"
+        sdir = self.source_dir(source)
+        if sdir is None:
+            return 404, {"Content-Type": "text/plain"}, f"no fixtures for source {source!r}".encode()
+        routes = json.loads((sdir / "portal.json").read_text(encoding="utf-8"))["routes"]
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        lower_headers = {k.lower() for k in headers}
+        for route in routes:
+            if route.get("method", "GET").upper() not in (method, "GET" if method == "HEAD" else method):
+                continue
+            if route["path"] != rest:
+                continue
+            if any(params.get(k) != str(v) for k, v in (route.get("query") or {}).items()):
+                continue
+            need = route.get("require_header")
+            if need and need.lower() not in lower_headers:
+                return 401, {"Content-Type": "application/json"}, b'{"detail": "authentication required"}'
+            file = sdir / route["file"]
+            body = file.read_bytes()
+            ctype = route.get("content_type") or mimetypes.guess_type(file.name)[0] or "text/html"
+            if ctype.startswith("text/") or ctype in ("application/json", "application/rss+xml",
+                                                      "application/xml"):
+                if "charset" not in ctype:
+                    ctype += "; charset=utf-8"
+            hdrs = {"Content-Type": ctype, **(route.get("headers") or {})}
+            return int(route.get("status", 200)), hdrs, body
+        return 404, {"Content-Type": "text/plain"}, f"no route for {method} {rest}?{query}".encode()
+
+
 class FixturePortal:
-    """A threaded HTTP server on 127.0.0.1 (free port by default). Use as a context manager."""
+    """A threaded HTTP server on 127.0.0.1 (free port by default) over :class:`FixtureRoutes`.
+    Use as a context manager."""
 
     def __init__(self, fixtures_dir: Path = FIXTURES_DIR, *, overlay_dirs: Iterable[Path] = (),
                  faults: dict[str, int] | None = None, port: int = 0):
-        self.dirs = [Path(d) for d in overlay_dirs] + [Path(fixtures_dir)]
-        self.faults = dict(faults or {})
+        self.routes = FixtureRoutes(fixtures_dir, overlay_dirs=overlay_dirs, faults=faults)
         self.requests: list[tuple[str, str, int]] = []
         portal = self
 
@@ -83,55 +135,13 @@ class FixturePortal:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --- routing -------------------------------------------------------------------------------
-    def source_dir(self, source: str) -> Path | None:
-        for d in self.dirs:
-            if (d / source / "portal.json").is_file():
-                return d / source
-        return None
-
-    def resolve(self, method: str, path: str, query: str, headers: dict[str, str]
-                ) -> tuple[int, dict[str, str], bytes]:
-        if path == "/robots.txt":
-            return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
-        source, _, rest = path.lstrip("/").partition("/")
-        rest = "/" + rest
-        if source in self.faults:
-            return self.faults[source], {"Content-Type": "text/plain"}, b"injected fault"
-        sdir = self.source_dir(source)
-        if sdir is None:
-            return 404, {"Content-Type": "text/plain"}, f"no fixtures for source {source!r}".encode()
-        routes = json.loads((sdir / "portal.json").read_text(encoding="utf-8"))["routes"]
-        params = dict(parse_qsl(query, keep_blank_values=True))
-        lower_headers = {k.lower() for k in headers}
-        for route in routes:
-            if route.get("method", "GET").upper() not in (method, "GET" if method == "HEAD" else method):
-                continue
-            if route["path"] != rest:
-                continue
-            if any(params.get(k) != str(v) for k, v in (route.get("query") or {}).items()):
-                continue
-            need = route.get("require_header")
-            if need and need.lower() not in lower_headers:
-                return 401, {"Content-Type": "application/json"}, b'{"detail": "authentication required"}'
-            file = sdir / route["file"]
-            body = file.read_bytes()
-            ctype = route.get("content_type") or mimetypes.guess_type(file.name)[0] or "text/html"
-            if ctype.startswith("text/") or ctype in ("application/json", "application/rss+xml",
-                                                      "application/xml"):
-                if "charset" not in ctype:
-                    ctype += "; charset=utf-8"
-            hdrs = {"Content-Type": ctype, **(route.get("headers") or {})}
-            return int(route.get("status", 200)), hdrs, body
-        return 404, {"Content-Type": "text/plain"}, f"no route for {method} {rest}?{query}".encode()
-
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
         if length:
             h.rfile.read(length)
         try:
-            status, headers, body = self.resolve(method, parts.path, parts.query, dict(h.headers.items()))
+            status, headers, body = self.routes.resolve(method, parts.path, parts.query, dict(h.headers.items()))
         except Exception as exc:  # a broken fixture must show as a 500, never kill the portal
             status, headers, body = 500, {"Content-Type": "text/plain"}, f"portal error: {exc}".encode()
         self.requests.append((method, h.path, status))

@@ -3,6 +3,7 @@ that declare what they expect so a changed layout fails loudly instead of yieldi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -50,6 +51,16 @@ class AapSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.base_url = (base_url or self.live_base_url).rstrip("/")
         self.max_pages = int(max_pages or self.max_pages_default)
+
+    # --- first requests --------------------------------------------------------------------------
+    def first_requests(self) -> Iterable[scrapy.Request]:
+        """The crawl's first requests (synchronous, so offline tests can drive them). Platform bases
+        implement it; every request URL goes through :meth:`fetch_url`."""
+        raise NotImplementedError(f"{type(self).__name__} must define first_requests()")
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.first_requests():
+            yield request
 
     # --- class-level sanity, checked by the smoke test ------------------------------------------
     @classmethod
