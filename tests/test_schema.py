@@ -1,0 +1,74 @@
+"""The record schema: stable ids, canonical URLs, hashes and validation."""
+
+import pytest
+
+from pipeline import schema
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("http://www.Avise.org/appels-a-projets/?utm_source=newsletter#haut",
+     "https://www.avise.org/appels-a-projets"),
+    ("https://example.fr/aide?b=2&a=1", "https://example.fr/aide?a=1&b=2"),
+    ("https://example.fr", "https://example.fr/"),
+])
+def test_canonical_url_equivalences(a: str, b: str) -> None:
+    assert schema.canonical_url(a) == schema.canonical_url(b)
+
+
+def test_canonical_url_keeps_meaningful_query() -> None:
+    assert schema.canonical_url("https://x.fr/a?id=1") != schema.canonical_url("https://x.fr/a?id=2")
+
+
+def test_record_id_prefers_native_id_and_is_stable() -> None:
+    assert schema.record_id("manche", " 42 ", "https://x.fr/a") == "manche:42"
+    by_url = schema.record_id("avise", None, "https://www.avise.org/a/?utm_medium=mail")
+    assert by_url == schema.record_id("avise", "", "http://www.avise.org/a")
+    assert by_url.startswith("avise:") and len(by_url) == len("avise:") + 16
+
+
+def _valid() -> dict:
+    rec = {f: None for f in schema.RECORD_FIELDS}
+    rec.update(id="avise:1", source="avise", source_level="national", url="https://www.avise.org/a",
+               title="Appel à projets ESS", deadline_kind="single", status="open", ccas_eligibility="likely",
+               funder="Avise", perimeter_scale="national", deadlines=["2026-12-01"], themes=[],
+               audiences=["ccas"], aid_types=["grant"], amount_min=1000, amount_max=5000)
+    return rec
+
+
+def test_validate_record_accepts_a_valid_record() -> None:
+    schema.validate_record(_valid())
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("status", "ouvert", "status='ouvert' not in vocabulary"),
+    ("title", "", "title is empty"),
+    ("deadlines", ["01/12/2026"], "is not an ISO date"),
+    ("audiences", ["mairie"], "audiences has unknown values"),
+    ("amount_min", 9000, "amount_min > amount_max"),
+    ("url", "ftp://x", "is not http(s)"),
+])
+def test_validate_record_names_each_problem(field: str, value: object, message: str) -> None:
+    rec = _valid()
+    rec[field] = value
+    with pytest.raises(schema.ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[")):
+        schema.validate_record(rec)
+
+
+def test_hashes_separate_content_from_calendar() -> None:
+    a = _valid()
+    b = dict(a, deadlines=["2027-01-15"])
+    assert schema.content_hash(a) == schema.content_hash(b)
+    assert schema.calendar_hash(a) != schema.calendar_hash(b)
+    c = dict(a, title="Autre titre")
+    assert schema.content_hash(a) != schema.content_hash(c)
+    assert schema.calendar_hash(a) == schema.calendar_hash(c)
+
+
+def test_validate_raw_rejects_unknown_and_missing_fields() -> None:
+    with pytest.raises(schema.ValidationError, match="lacks title"):
+        schema.validate_raw({"source": "avise", "url": "https://a.fr"})
+    with pytest.raises(schema.ValidationError, match="unknown fields colour"):
+        schema.validate_raw({"source": "avise", "url": "https://a.fr", "title": "t", "colour": 1})
+    with pytest.raises(schema.ValidationError, match="not an object"):
+        schema.validate_raw(["a"])
