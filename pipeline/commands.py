@@ -44,6 +44,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("sources", help="list the sources with level, platform and last harvest status")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--warehouse", default=None)
+    p.add_argument("--markdown", action="store_true", help="the README's source table (no status)")
     p.set_defaults(func=cmd_sources)
 
 
@@ -90,8 +91,25 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     return _run(args, live=args.live, overlay=[])
 
 
+def sources_markdown() -> str:
+    """The README's table of sources, generated from the spider declarations."""
+    from spiders.base import PLATFORM_FORMATS
+    from spiders.registry import all_spiders
+
+    lines = ["| source | level | funder | portal | format | auth | fixtures mirror the public copy of |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, cls in all_spiders().items():
+        lines.append(f"| `{name}` | {cls.source_level} | {cls.funder} | {cls.portal_url or cls.live_base_url} | "
+                     f"{PLATFORM_FORMATS.get(cls.platform, cls.platform)} | {cls.auth} | {cls.fixture_date} |")
+    return "\n".join(lines)
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from spiders.registry import all_spiders
+
+    if args.markdown:
+        print(sources_markdown())
+        return 0
 
     last = _last_runs(paths(args.data_dir, args.warehouse).snapshot)
     cols = ("source", "level", "platform", "funder", "portal", "copy of", "last harvest")

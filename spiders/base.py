@@ -13,6 +13,16 @@ from parsel import Selector, SelectorList
 
 from pipeline.schema import PLATFORMS, RAW_FIELDS, SOURCE_LEVELS
 
+#: how each platform's pages look on the wire (for ``aap sources`` and the README)
+PLATFORM_FORMATS = {
+    "sedia": "JSON search API (POST multipart)",
+    "at_format": "JSON, Aides-territoires format",
+    "opendatasoft": "JSON, OpenDataSoft v2.1 records",
+    "rss_detail": "RSS feed + HTML detail pages",
+    "html_list_detail": "HTML list + detail pages",
+    "json_api": "JSON API (offset paging)",
+}
+
 
 class LayoutError(RuntimeError):
     """The page no longer looks like the fixture the spider was written for."""
@@ -43,6 +53,10 @@ class AapSpider(scrapy.Spider):
     perimeter: ClassVar[dict[str, Any]] = {"scale": "national", "regions": [], "departments": [],
                                            "label": "France"}
     live_base_url: ClassVar[str] = ""
+    #: the listing URL a person would open (shown in ``aap sources``); defaults to ``live_base_url``
+    portal_url: ClassVar[str] = ""
+    #: how the portal authenticates us ("none", or a short description)
+    auth: ClassVar[str] = "none"
     empty_ok: ClassVar[bool] = False
     fixture_date: ClassVar[str] = ""
     max_pages_default: ClassVar[int] = 200
