@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.warehouse.factory import at, batch, record
+from warehouse import clusters as clusters_module
+from warehouse import load as load_module
+from warehouse.db import WarehouseError, connect, migrations
+from warehouse.load import load_harvest
+
+SRC = "region_nouvelle_aquitaine"
+TABLES = ("calls", "call_versions", "call_sources", "harvest_runs", "harvests", "quarantine")
+
+
+def dump(db) -> dict[str, list]:
+    con = connect(db, read_only=True)
+    try:
+        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLES}
+    finally:
+        con.close()
+
+
+def one(db, sql, params=()):
+    con = connect(db, read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "warehouse.duckdb"
+
+
+def test_connect_applies_every_migration_once(db):
+    con = connect(db)
+    applied = [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+    con.close()
+    assert applied == [m.version for m in migrations()]
+    con = connect(db)
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(applied)
+    con.close()
+
+
+def test_read_only_connect_refuses_a_missing_file(tmp_path):
+    with pytest.raises(WarehouseError, match="no warehouse"):
+        connect(tmp_path / "absent.duckdb", read_only=True)
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_first_load_stores_calls_runs_and_first_versions(db):
+    recs = [record(native_id="aap-1"), record(native_id="aap-2", title="AMI Inclusion numérique des seniors")]
+    stats = load_harvest(db, [batch(SRC, recs)], now=at("2026-11-23"), run_id="r1")
+    assert (stats[SRC].new, stats[SRC].updated, stats[SRC].unchanged) == (2, 0, 0)
+    rows = one(db, "SELECT id, status, version, first_seen_at = last_seen_at, deadlines[1]::VARCHAR "
+                   "FROM calls ORDER BY id")
+    assert rows == [(recs[0]["id"], "open", 1, True, "2027-01-15"), (recs[1]["id"], "open", 1, True, "2027-01-15")]
+    runs = one(db, "SELECT source, ok, items, new, responses FROM harvest_runs")
+    assert runs == [(SRC, True, 2, 2, '{"200": 3}')]
+    assert one(db, "SELECT count(*), min(change_kind) FROM call_versions WHERE valid_to IS NULL") == [(2, "new")]
+    assert one(db, "SELECT count(*) FROM call_sources") == [(2,)]
+
+
+def test_loading_the_same_harvest_twice_changes_nothing(db):
+    recs = [record(native_id="aap-1"), record(native_id="aap-2", deadlines=["2026-12-01"])]
+    load_harvest(db, [batch(SRC, recs)], now=at("2026-11-23"), run_id="r1")
+    before = dump(db)
+    stats = load_harvest(db, [batch(SRC, recs)], now=at("2026-11-23"), run_id="r1")
+    assert (stats[SRC].new, stats[SRC].updated, stats[SRC].unchanged) == (0, 0, 2)
+    after = dump(db)
+    for table in TABLES:
+        if table == "harvest_runs":      # the run's counts describe its latest load
+            continue
+        assert after[table] == before[table], table
+
+
+def test_a_later_harvest_keeps_first_seen_and_moves_last_seen(db):
+    rec = record()
+    load_harvest(db, [batch(SRC, [rec])], now=at("2026-11-23"), run_id="r1")
+    stats = load_harvest(db, [batch(SRC, [rec])], now=at("2026-11-30"), run_id="r2")
+    assert stats[SRC].unchanged == 1
+    (first, last, version), = one(db, "SELECT first_seen_at, last_seen_at, version FROM calls")
+    assert (first.day, last.day, version) == (23, 30, 1)
+    assert one(db, "SELECT last_run_id FROM call_sources") == [("r2",)]
+
+
+def test_status_is_recomputed_against_the_harvest_date(db):
+    rec = record(deadlines=["2026-12-10"], status="open")
+    load_harvest(db, [batch(SRC, [rec])], now=at("2026-11-01"), run_id="r1")
+    assert one(db, "SELECT status, next_deadline::VARCHAR FROM calls") == [("open", "2026-12-10")]
+    load_harvest(db, [batch(SRC, [rec])], now=at("2026-12-01"), run_id="r2")
+    assert one(db, "SELECT status FROM calls") == [("closing_soon",)]
+    load_harvest(db, [batch(SRC, [rec])], now=at("2026-12-11"), run_id="r3")
+    assert one(db, "SELECT status, next_deadline, record_status FROM calls") == [("closed", None, "open")]
+
+
+def test_rejected_items_and_invalid_records_go_to_quarantine(db):
+    good = record(native_id="ok")
+    bad_vocab = record(native_id="bad-status", status="ouvert")
+    bad_date = record(native_id="feb-30", deadlines=["2027-02-30"])
+    missing = record(native_id="short")
+    del missing["raw"]
+    rejected = [{"source": SRC, "native_id": "x9", "url": "https://les-aides.nouvelle-aquitaine.fr/fiches/x9",
+                 "reason": "raw item lacks title", "raw": {"guid": "x9"}}]
+    stats = load_harvest(db, [batch(SRC, [good, bad_vocab, bad_date, missing, good], rejected=rejected)],
+                         now=at("2026-11-23"), run_id="r1")
+    assert (stats[SRC].new, stats[SRC].rejected) == (1, 5)
+    reasons = dict(one(db, "SELECT native_id, reason FROM quarantine"))
+    assert reasons["x9"] == "raw item lacks title"
+    assert "status='ouvert' not in vocabulary" in reasons["bad-status"]
+    assert "not a calendar date" in reasons["feb-30"]
+    assert "missing raw" in reasons["short"]
+    assert "duplicate id" in reasons["ok"]
+    assert one(db, "SELECT rejected FROM harvest_runs") == [(5,)]
+    load_harvest(db, [batch(SRC, [good, bad_vocab], rejected=rejected)], now=at("2026-11-23"), run_id="r1")
+    assert one(db, "SELECT count(*) FROM quarantine") == [(2,)]
+
+
+def test_deadline_move_is_a_silent_calendar_version(db):
+    rec = record()
+    load_harvest(db, [batch(SRC, [rec])], now=at("2026-11-23"), run_id="r1")
+    moved = record(deadlines=["2027-02-01"], next_deadline="2027-02-01")
+    stats = load_harvest(db, [batch(SRC, [moved])], now=at("2026-11-30"), run_id="r2")
+    assert stats[SRC].updated == 1
+    versions = one(db, "SELECT version, change_kind, changes, valid_to IS NULL FROM call_versions ORDER BY 1")
+    assert versions == [(1, "new", "first seen", False),
+                        (2, "calendar", "deadline moved from 2027-01-15 to 2027-02-01", True)]
+    (content_flag, calendar_at, version), = one(
+        db, "SELECT content_changed_at, calendar_changed_at, version FROM calls")
+    assert content_flag is None and calendar_at.day == 30 and version == 2
+
+
+def test_content_change_is_versioned_and_flagged(db):
+    load_harvest(db, [batch(SRC, [record()])], now=at("2026-11-23"), run_id="r1")
+    changed = record(title="Appel à projets « Bien vieillir » 2026 – 2e édition", amount_max=80000.0)
+    load_harvest(db, [batch(SRC, [changed])], now=at("2026-11-30"), run_id="r2")
+    (kind, text), = one(db, "SELECT change_kind, changes FROM call_versions WHERE version = 2")
+    assert kind == "content"
+    assert "maximum amount changed from 50000 to 80000" in text
+    assert 'title changed from "Appel à projets « Bien vieillir dans les territoires » 2026"' in text
+    assert one(db, "SELECT content_changed_at IS NOT NULL FROM calls") == [(True,)]
+
+
+def test_vanished_call_is_withdrawn_after_two_successful_harvests_and_comes_back(db):
+    stay, gone = record(native_id="stay"), record(native_id="gone")
+    load_harvest(db, [batch(SRC, [stay, gone])], now=at("2026-11-02"), run_id="r1")
+    s = load_harvest(db, [batch(SRC, [stay])], now=at("2026-11-09"), run_id="r2")
+    assert s[SRC].withdrawn == 0
+    failed = load_harvest(db, [batch(SRC, [], ok=False)], now=at("2026-11-12"), run_id="r3")
+    assert failed[SRC].withdrawn == 0
+    assert one(db, "SELECT count(*) FROM calls WHERE status = 'withdrawn'") == [(0,)]
+    s = load_harvest(db, [batch(SRC, [stay])], now=at("2026-11-16"), run_id="r4")
+    assert s[SRC].withdrawn == 1
+    assert one(db, "SELECT id, withdrawn_at IS NOT NULL FROM calls WHERE status = 'withdrawn'") == [
+        (gone["id"], True)]
+    assert one(db, "SELECT count(*) FROM calls") == [(2,)]
+    s = load_harvest(db, [batch(SRC, [stay, gone])], now=at("2026-11-23"), run_id="r5")
+    assert s[SRC].updated == 1
+    assert one(db, "SELECT status, withdrawn_at FROM calls WHERE id = ?", [gone["id"]]) == [("open", None)]
+
+
+def test_failed_source_leaves_its_calls_untouched(db):
+    load_harvest(db, [batch(SRC, [record()])], now=at("2026-11-02"), run_id="r1")
+    before = one(db, "SELECT * FROM calls")
+    partial = record(title="Titre tronqué")
+    stats = load_harvest(db, [batch(SRC, [partial], ok=False)], now=at("2026-11-09"), run_id="r2")
+    assert (stats[SRC].new, stats[SRC].updated) == (0, 0)
+    assert one(db, "SELECT * FROM calls") == before
+    assert one(db, "SELECT ok, reason FROM harvest_runs WHERE run_id = 'r2'") == [(False, "list page returned 503")]
+
+
+def test_error_during_load_leaves_previous_state(db, monkeypatch):
+    load_harvest(db, [batch(SRC, [record()])], now=at("2026-11-02"), run_id="r1")
+    before = dump(db)
+
+    def explode(con):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load_module, "recluster", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        load_harvest(db, [batch(SRC, [record(deadlines=["2027-03-01"]), record(native_id="new")])],
+                     now=at("2026-11-09"), run_id="r2")
+    assert dump(db) == before
+
+
+def test_bad_arguments_are_refused_before_writing(db):
+    with pytest.raises(ValueError, match="several batches"):
+        load_harvest(db, [batch(SRC, []), batch(SRC, [])], now=at("2026-11-02"), run_id="r1")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        load_harvest(db, [batch(SRC, [])], now=at("2026-11-02").replace(tzinfo=None), run_id="r1")
+    assert not db.exists()
+
+
+def test_same_call_on_two_portals_is_one_cluster_preferring_the_funders_portal(db):
+    regional = record(native_id="bv-2026")
+    copy = record(source="aides_territoires", native_id="8842",
+                  url="https://aides-territoires.beta.gouv.fr/aides/8842-bien-vieillir/",
+                  title="Bien vieillir dans les territoires - appel à projets 2026",
+                  funder="Conseil régional Nouvelle-Aquitaine")
+    other = record(source="aides_territoires", native_id="9001",
+                   url="https://aides-territoires.beta.gouv.fr/aides/9001-mobilite/",
+                   title="Mobilité solidaire en milieu rural", funder="Région Nouvelle-Aquitaine")
+    load_harvest(db, [batch(SRC, [regional]), batch("aides_territoires", [copy, other])],
+                 now=at("2026-11-02"), run_id="r1")
+    rows = dict((r[0], r[1:]) for r in one(db, "SELECT id, cluster_id, is_preferred FROM calls"))
+    assert rows[regional["id"]][0] == rows[copy["id"]][0] != rows[other["id"]][0]
+    assert rows[regional["id"]][1] is True and rows[copy["id"]][1] is False and rows[other["id"]][1] is True
+
+
+def test_cluster_rules():
+    base = {"id": "a:1", "source": "a", "canonical_url": "https://a/1", "title": "AAP Bien vieillir 2026",
+            "funder": "Région Occitanie", "deadlines": ["2027-01-15"]}
+    twin = dict(base, id="b:1", source="b", canonical_url="https://b/1", title="Appel à projets Bien vieillir 2026")
+    assert clusters_module.same_call(base, twin)
+    assert not clusters_module.same_call(base, dict(twin, deadlines=["2027-03-01"]))
+    assert not clusters_module.same_call(base, dict(twin, funder="Fondation de France"))
+    assert not clusters_module.same_call(base, dict(twin, source="a"))
+    assert not clusters_module.same_call(base, dict(twin, title="Aide à l'investissement des EHPAD"))
+    assert clusters_module.normalise_title("Appel à projets « Été solidaire »") == "ete solidaire"
+
+
+def test_snapshot_reader_does_not_block_a_load(tmp_path):
+    from warehouse.snapshot import publish
+
+    db, snap = tmp_path / "warehouse.duckdb", tmp_path / "warehouse_readonly.duckdb"
+    load_harvest(db, [batch(SRC, [record(native_id="one")])], now=at("2026-11-02"), run_id="r1")
+    assert publish(db, snap) == snap
+    reader = duckdb.connect(str(snap), read_only=True)
+    try:
+        assert reader.execute("SELECT count(*) FROM calls").fetchone() == (1,)
+        load_harvest(db, [batch(SRC, [record(native_id="one"), record(native_id="two")])],
+                     now=at("2026-11-09"), run_id="r2")
+        publish(db, snap)
+        assert reader.execute("SELECT count(*) FROM calls").fetchone() == (1,)
+    finally:
+        reader.close()
+    fresh = connect(snap, read_only=True)
+    assert fresh.execute("SELECT count(*) FROM calls").fetchone() == (2,)
+    fresh.close()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert snap.stat().st_mode & 0o222 == 0, "the snapshot file is published read-only"

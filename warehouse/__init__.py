@@ -1,0 +1,1 @@
+"""The DuckDB warehouse of aap: migrations, the transactional loader, the read-only snapshot, exports."""

@@ -1,0 +1,146 @@
+"""Cross-source clusters: the same call published by several portals.
+
+Two calls belong to the same cluster when
+
+1. their canonical URLs are equal (any sources), or
+2. they come from different sources, share at least one deadline (or both have none), their funders are
+   compatible (one is empty, or their significant words overlap) and their normalised titles are
+   similar (``SequenceMatcher`` ratio ≥ :data:`TITLE_SIMILARITY`; for calls without any deadline the
+   normalised titles must be equal).
+
+Clusters are the connected components of these links. ``cluster_id`` is ``cl:`` + the id of the member
+seen first (ties: smallest id), so a cluster keeps its id when later copies join it.
+
+The preferred record of a cluster (``is_preferred``) is the first by:
+(a) not withdrawn; (b) published by the funder's own level of portal (source level matching the
+perimeter scale: a regional call on a regional portal beats its copy on a national aggregator);
+(c) the most complete (deadlines, eligibility text, description, amount, application link, programme);
+(d) seen first; (e) smallest id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from difflib import SequenceMatcher
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+TITLE_SIMILARITY = 0.85
+#: words that say nothing about which call it is
+_GENERIC = frozenset(
+    "a au aux aap ami appel appels avis d de des du en et l la le les manifestation manifestations "
+    "interet pour projet projets sur un une candidatures call for proposals".split())
+_GENERIC_FUNDER = frozenset(
+    "conseil regional regionale region departement departemental departementale de la le les du des d l "
+    "et".split())
+_LEVEL_OF_SCALE = {"europe": "europe", "national": "national", "region": "regional",
+                   "department": "departmental", "epci": "local", "commune": "local"}
+
+
+def normalise_title(title: str | None) -> str:
+    """Lower case, no accents, no punctuation, no generic words ("appel à projets", articles)."""
+    return " ".join(w for w in _words(title) if w not in _GENERIC)
+
+
+def _words(text: str | None) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    return re.findall(r"[a-z0-9]+", plain)
+
+
+def _funder_words(funder: str | None) -> frozenset[str]:
+    return frozenset(w for w in _words(funder) if w not in _GENERIC_FUNDER)
+
+
+def same_call(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Rule 2 of the module docstring, for two calls of different sources."""
+    if a["source"] == b["source"]:
+        return False
+    if bool(a["deadlines"]) != bool(b["deadlines"]):
+        return False
+    if a["deadlines"] and not set(a["deadlines"]) & set(b["deadlines"]):
+        return False
+    fa, fb = _funder_words(a["funder"]), _funder_words(b["funder"])
+    if fa and fb and not fa & fb:
+        return False
+    ta, tb = normalise_title(a["title"]), normalise_title(b["title"])
+    if not ta or not tb:
+        return False
+    if not a["deadlines"]:
+        return ta == tb
+    words_a, words_b = set(ta.split()), set(tb.split())
+    if len(words_a & words_b) / len(words_a | words_b) < 0.4:
+        return False
+    return SequenceMatcher(None, ta, tb).ratio() >= TITLE_SIMILARITY
+
+
+def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
+    """``{call id: (cluster_id, is_preferred)}`` for every call given."""
+    parent = {c["id"]: c["id"] for c in calls}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    blocks: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for call in calls:
+        blocks[("url", call["canonical_url"])].append(call)
+        for d in call["deadlines"]:
+            blocks[("deadline", str(d))].append(call)
+        if not call["deadlines"]:
+            blocks[("title", normalise_title(call["title"]))].append(call)
+    for (kind, _), members in blocks.items():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if kind == "url" or same_call(a, b):
+                    union(a["id"], b["id"])
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for call in calls:
+        groups[find(call["id"])].append(call)
+    result: dict[str, tuple[str, bool]] = {}
+    for members in groups.values():
+        first = min(members, key=lambda c: (c["first_seen_at"], c["id"]))
+        preferred = min(members, key=_preference)
+        for call in members:
+            result[call["id"]] = (f"cl:{first['id']}", call["id"] == preferred["id"])
+    return result
+
+
+def _preference(call: dict[str, Any]) -> tuple:
+    own_level = _LEVEL_OF_SCALE.get(call["perimeter_scale"] or "") == call["source_level"]
+    completeness = sum(bool(call[f]) for f in ("deadlines", "eligibility_text", "description",
+                                                "application_url", "programme"))
+    completeness += call["amount_min"] is not None or call["amount_max"] is not None
+    return (call["status"] == "withdrawn", not own_level, -completeness, call["first_seen_at"], call["id"])
+
+
+def recluster(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute clusters over every stored call; writes only the rows whose cluster changed."""
+    cur = con.execute(
+        "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
+        "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "
+        "cluster_id, is_preferred FROM calls")
+    names = [d[0] for d in cur.description]
+    calls = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    computed = clusters(calls)
+    changed = [(c["id"], *computed[c["id"]]) for c in calls
+                if (c["cluster_id"], c["is_preferred"]) != computed[c["id"]]]
+    if changed:
+        con.register("_clusters", pa.table({"id": [c[0] for c in changed], "cluster_id": [c[1] for c in changed],
+                                            "is_preferred": [c[2] for c in changed]}))
+        try:
+            con.execute("UPDATE calls SET cluster_id = k.cluster_id, is_preferred = k.is_preferred "
+                        "FROM _clusters k WHERE calls.id = k.id")
+        finally:
+            con.unregister("_clusters")
+    return len(changed)

@@ -1,0 +1,103 @@
+"""Connections to the aap warehouse and its numbered migrations.
+
+Migrations are the files ``warehouse/migrations/NNN_name.sql``, applied in order, each in its own
+transaction, and recorded in ``schema_migrations``. A writable :func:`connect` applies the missing ones;
+a read-only connection never changes the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file is missing, locked or in an unexpected state."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The packaged migrations, sorted by number; a malformed or duplicated number is an error."""
+    found: dict[int, Migration] = {}
+    for entry in resources.files("warehouse.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if not match:
+            continue
+        version = int(match.group(1))
+        if version in found:
+            raise WarehouseError(f"two migrations numbered {version:03d}: {found[version].name}, {entry.name}")
+        found[version] = Migration(version, entry.name, entry.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return set()
+    return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the missing migrations; returns the names applied. Each one commits or rolls back whole."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
+    done = applied_versions(con)
+    applied: list[str] = []
+    for migration in migrations():
+        if migration.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp AT TIME ZONE 'UTC')",
+                        [migration.version, migration.name])
+            con.execute("COMMIT")
+        except Exception as exc:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"migration {migration.name} failed: {exc}") from exc
+        applied.append(migration.name)
+    return applied
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Writable connections create the file and apply pending migrations."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise WarehouseError(f"no warehouse at {path}: run a harvest first")
+        con = duckdb.connect(str(path), read_only=True)
+        missing = {m.version for m in migrations()} - applied_versions(con)
+        if missing:
+            con.close()
+            raise WarehouseError(f"{path} lacks migrations {sorted(missing)}: open it writable once "
+                                 "(`aap migrate`) to upgrade it")
+        return con
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        raise WarehouseError(f"cannot open {path} for writing: {exc}") from exc
+    migrate(con)
+    return con
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """UTC wall time without zone, the form every warehouse TIMESTAMP uses (naive input is taken as UTC)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

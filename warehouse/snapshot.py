@@ -1,0 +1,64 @@
+"""The read-only copy of the warehouse that analysts and exports open.
+
+:func:`publish` checkpoints the warehouse, copies it to a temporary file in the snapshot's folder, makes
+the copy read-only and renames it over the snapshot with ``os.replace`` (atomic on one file system).
+A reader with the old snapshot open keeps reading the old file until it reconnects; it never sees a
+half-written copy and never blocks the load, which only ever writes ``warehouse.duckdb``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from warehouse.db import WarehouseError, connect
+
+
+def publish(db_path: str | Path, snapshot_path: str | Path) -> Path:
+    """Publish ``db_path`` as ``snapshot_path``; returns the snapshot path."""
+    db_path, snapshot_path = Path(db_path), Path(snapshot_path)
+    if db_path.resolve() == snapshot_path.resolve():
+        raise WarehouseError("the snapshot must be another file than the warehouse")
+    if not db_path.exists():
+        raise WarehouseError(f"no warehouse at {db_path}: run a harvest first")
+    con = connect(db_path)          # applies pending migrations, then folds the WAL into the file
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{snapshot_path.name}.", suffix=".tmp", dir=snapshot_path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, db_path.open("rb") as src:
+            shutil.copyfileobj(src, out, length=1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        _check_readable(tmp)
+        os.replace(tmp, snapshot_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(snapshot_path.parent)
+    return snapshot_path
+
+
+def _check_readable(path: Path) -> None:
+    """Open the copy read-only and count the calls, so a broken copy is never published."""
+    con = connect(path, read_only=True)
+    try:
+        con.execute("SELECT count(*) FROM calls").fetchone()
+    finally:
+        con.close()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
