@@ -17,8 +17,9 @@ Recipe for a concrete spider::
 
 The base requests page after page (``page_param``/``offset_param`` and ``size_param``), checks that each
 page and each record has the keys the spider relies on (:meth:`AapSpider.expect_keys`, which raises
-:class:`LayoutError` naming the source), stops when the portal says there is no more (``total_key``,
-``next_key``, or a short page) and never requests more than ``max_pages`` pages. A first page with no
+:class:`LayoutError` naming the source), stops when the portal says there is no more (``total_key``
+against the records received so far, ``next_key``, or else the first empty page) and never requests
+more than ``max_pages`` pages. Offsets follow the records actually received. A first page with no
 record at all is a failure unless the spider sets ``empty_ok``.
 """
 
@@ -81,8 +82,14 @@ class JsonApiSpider(AapSpider):
     page_keys: ClassVar[tuple[str, ...]] = ()
     record_keys: ClassVar[tuple[str, ...]] = ()
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: records received so far: the next offset, and the stop test against ``total_key``
+        self.received = 0
+
     # --- requests ------------------------------------------------------------------------------
     def first_requests(self) -> Iterable[scrapy.Request]:
+        self.received = 0
         yield self.page_request(0)
 
     def page_live_url(self, index: int) -> str:
@@ -91,7 +98,7 @@ class JsonApiSpider(AapSpider):
         if self.paging == "page":
             params[self.page_param] = str(self.first_page + index)
         elif self.paging == "offset":
-            params[self.offset_param] = str(index * self.page_size)
+            params[self.offset_param] = str(self.received if index else 0)
         if self.size_param:
             params[self.size_param] = str(self.page_size)
         query = urlencode(params)
@@ -135,11 +142,14 @@ class JsonApiSpider(AapSpider):
         """Whether another page exists after the ``index``-th."""
         if self.paging == "none":
             return False
+        if not records:
+            return False
         if self.total_key and isinstance(payload, dict):
-            return (index + 1) * self.page_size < int(payload[self.total_key] or 0)
+            return self.received < int(payload[self.total_key] or 0)
         if self.next_key and isinstance(payload, dict):
             return bool(payload[self.next_key])
-        return len(records) >= self.page_size
+        # no total and no link: ask until a page comes back empty
+        return True
 
     def parse_page(self, response: scrapy.http.Response, index: int = 0) -> Iterator[Any]:
         """One page: its records as items (through :meth:`parse_record`), then the next page."""
@@ -148,10 +158,11 @@ class JsonApiSpider(AapSpider):
         if index == 0 and not records and not self.empty_ok:
             raise LayoutError(f"[{self.name}] first page {response.url} lists no record, and the source "
                               "is not declared empty_ok")
+        self.received += len(records)
         for position, record in enumerate(records):
             self.expect_keys(record, self.record_keys, what=f"record {position} of {response.url}")
             yield from self.parse_record(record, response)
-        if self.has_next(payload, records, index) and records:
+        if self.has_next(payload, records, index):
             if index + 1 >= self.max_pages:
                 self.logger.warning("[%s] stopped at max_pages=%d; more pages remain", self.name,
                                     self.max_pages)
