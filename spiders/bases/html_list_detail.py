@@ -34,6 +34,8 @@ from spiders.base import AapSpider, LayoutError, clean_text
 
 #: raw fields whose value is a list of labels
 LIST_FIELDS = ("audience_labels", "theme_labels", "type_labels", "deadlines")
+#: text fields where the listing and the detail page each add wording (both are kept, one per line)
+JOINED_FIELDS = ("deadline_text",)
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,14 @@ class DetailPageMixin(AapSpider):
 
     @staticmethod
     def merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-        """``second`` over ``first``: label lists are united (order kept), other values replaced."""
+        """``second`` over ``first``: label lists are united (order kept), deadline wordings kept both
+        (one per line), other values replaced."""
         out = dict(first)
         for key, value in second.items():
             if key in LIST_FIELDS and key in out:
                 out[key] = list(dict.fromkeys([*out[key], *value]))
+            elif key in JOINED_FIELDS and key in out and value not in out[key]:
+                out[key] = f"{out[key]}\n{value}"
             else:
                 out[key] = value
         return out

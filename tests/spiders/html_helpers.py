@@ -8,10 +8,13 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
 
 from pipeline.schema import AID_TYPES, AUDIENCES, RAW_FIELDS, THEMES
 from pipeline.settings import FIXTURES_DIR, PROJECT_ROOT
-from spiders.base import AapSpider
+from spiders.base import AapSpider, LayoutError
 from tests.offline import OfflineCrawl, crawl_offline
 
 MAPPINGS_DIR = PROJECT_ROOT / "transforms" / "data" / "mappings"
@@ -104,3 +107,73 @@ def broken_overlay(tmp_path: Path, source: str, old: str, new: str, prefix: str 
             changed += 1
     assert changed, f"{old!r} not found in {source} fixtures {prefix}*"
     return tmp_path
+
+
+#: wordings of rolling calls, of several sessions, and dates that are not submission deadlines
+ROLLING_WORDS = ("au fil de l'eau", "en continu", "toute l'année", "permanent")
+SESSION_WORDS = ("vague", "session", "relève")
+DISTRACTOR_WORDS = ("commission permanente", "date de publication", "publié le", "comité de sélection",
+                    "démarrage", "jury")
+
+
+def iso_8859_1_paths(source: str) -> list[str]:
+    """Live paths of the fixture pages served as ISO-8859-1."""
+    return [r["path"] for r in routes(source) if "iso-8859-1" in r.get("content_type", "").lower()]
+
+
+class HtmlSourceTests:
+    """Checks every HTML/RSS source passes; a source's test module subclasses it as ``Test<Source>``,
+    naming its spider and how to break its markup (``broken``: text to replace in the detail pages,
+    its replacement, and the selector the error must name; ``broken_prefix`` picks the files)."""
+
+    spider: type[AapSpider]
+    broken: tuple[str, str, str]
+    broken_prefix: str = "detail-"
+    min_calls: int = 6
+
+    def crawl(self, **kwargs: Any) -> OfflineCrawl:
+        return crawl_offline(self.spider, **kwargs)
+
+    def test_one_valid_item_per_detail_page(self) -> None:
+        items = check_items(self.spider, self.crawl())
+        assert len(items) >= self.min_calls
+        assert same_ids_twice(self.spider)
+
+    def test_every_listing_page_is_followed_and_capped(self) -> None:
+        crawl = self.crawl()
+        listing_files = set(route_files(self.spider.name, "list-"))
+        assert listing_files, "listing fixtures are named list-*"
+        # every request is a listing page or a detail page, each fetched once
+        assert len(crawl.requests) == len(listing_files) + detail_page_count(self.spider.name)
+        if len(listing_files) > 1:
+            capped = self.crawl(max_pages=1)
+            assert 0 < len(capped.items) < len(crawl.items)
+
+    def test_fixtures_mix_rolling_sessions_and_distractors(self) -> None:
+        items = self.crawl().items
+        deadlines = " ".join(it["deadline_text"] for it in items).lower()
+        assert any(w in deadlines for w in ROLLING_WORDS), "a rolling call"
+        assert any(w in deadlines for w in SESSION_WORDS), "a call with several sessions"
+        assert any(w in deadlines for w in DISTRACTOR_WORDS), "a date that is not a deadline"
+        eligibility = " ".join(it.get("eligibility_text", "") for it in items)
+        assert "CCAS" in eligibility or "CIAS" in eligibility
+
+    def test_labels_are_mapped(self) -> None:
+        items = self.crawl().items
+        if any(it.get(f) for it in items for f in LABEL_KINDS):
+            assert check_labels_mapped(self.spider.name, items) > 0
+
+    def test_iso_8859_1_page_decodes_accents(self) -> None:
+        paths = iso_8859_1_paths(self.spider.name)
+        assert paths, "one fixture page is served as ISO-8859-1"
+        items = [it for it in self.crawl().items if urlsplit(it["url"]).path in paths]
+        assert items, f"no item parsed from {paths}"
+        text = json.dumps(items, ensure_ascii=False)
+        assert "é" in text and "Ã" not in text
+
+    def test_renamed_markup_fails_loudly(self, tmp_path: Path) -> None:
+        old, new, selector = self.broken
+        overlay = broken_overlay(tmp_path, self.spider.name, old, new, prefix=self.broken_prefix)
+        with pytest.raises(LayoutError) as err:
+            self.crawl(overlay_dirs=[overlay])
+        assert f"[{self.spider.name}]" in str(err.value) and selector in str(err.value)
