@@ -1,0 +1,24 @@
+"""Grand Est: paginated HTML cards + aid pages, parsed from the saved fixtures."""
+
+from __future__ import annotations
+
+from spiders.sources.grand_est import GrandEstSpider
+from tests.offline import crawl_offline
+from tests.spiders.html_helpers import HtmlSourceTests
+
+
+class TestGrandEst(HtmlSourceTests):
+    spider = GrandEstSpider
+    broken = ('class="aide__infos"', 'class="aide__encart"', "div.aide__infos")
+
+    def test_card_deadline_marks_calls_and_is_kept_with_the_calendar(self) -> None:
+        items = crawl_offline(self.spider).items
+        calls = [it for it in items if it["is_call_label"]]
+        aids = [it for it in items if not it["is_call_label"]]
+        assert calls and aids
+        for it in calls:
+            card, calendar = it["deadline_text"].split("\n")
+            assert card.startswith("Date limite de dépôt : ") and card[-10:].count("/") == 2
+            assert calendar == it["raw"]["detail"]["deadline_text"]
+        for it in aids:
+            assert it["deadline_text"] == it["raw"]["detail"]["deadline_text"]
