@@ -9,6 +9,8 @@ import sys
 #: modules exposing ``register(subparsers)``; each adds its sub-commands
 COMMAND_MODULES = (
     "pipeline.commands",
+    "transforms.commands",
+    "warehouse.commands",
 )
 
 

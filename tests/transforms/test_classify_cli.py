@@ -1,0 +1,43 @@
+import io
+import json
+from datetime import date
+
+from pipeline.cli import main
+from transforms.classify import OUTPUT_FIELDS, classify_line, classify_stream
+
+
+def test_contract_fields():
+    out = classify_line({"id": "a", "title": "Appel à projets inclusion numérique", "eligibility": "Les CCAS",
+                         "deadline_text": "Date limite : 15 janvier 2026", "as_of": "2025-12-01",
+                         "source_tags": ["Communes", "Inclusion numérique"]})
+    assert tuple(out) == OUTPUT_FIELDS
+    assert out["ccas_eligibility"] == "explicit"
+    assert out["audiences"] == ["commune", "ccas"]
+    assert out["themes"][0] == "solidarites-lien-social"
+    assert out["status"] == "closing_soon" or out["status"] == "open"
+    assert out["deadlines"] == ["2026-01-15"]
+
+
+def test_bad_lines_give_error_objects():
+    assert "error" in classify_line([1, 2])
+    assert classify_line({"id": "b", "as_of": "2025-13-01"})["error"].startswith("as_of")
+    assert "unknown fields" in classify_line({"id": "c", "colour": "red", "as_of": "2025-01-01"})["error"]
+    assert classify_line({"id": "d"})["error"].startswith("as_of is missing")
+    assert "source_tags" in classify_line({"id": "e", "as_of": "2025-01-01", "source_tags": "x"})["error"]
+
+
+def test_stream_never_stops_on_bad_lines():
+    src = io.StringIO('{"id": 1, "title": "x", "as_of": "2025-01-01"}\nnot json\n\n[]\n')
+    dst = io.StringIO()
+    assert classify_stream(src, dst, default_as_of=date(2025, 1, 1)) == (3, 2)
+    lines = [json.loads(x) for x in dst.getvalue().splitlines()]
+    assert [("error" in x) for x in lines] == [False, True, True]
+
+
+def test_cli_files(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "z", "deadline_text": "en continu", "as_of": "2025-01-01"}\n', encoding="utf-8")
+    dst = tmp_path / "out.jsonl"
+    assert main(["classify", "--input", str(src), "--output", str(dst)]) == 0
+    out = json.loads(dst.read_text(encoding="utf-8"))
+    assert (out["id"], out["deadline_kind"], out["status"]) == ("z", "rolling", "rolling")

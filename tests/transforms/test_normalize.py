@@ -1,0 +1,78 @@
+from datetime import date
+
+import pytest
+
+from pipeline import schema
+from transforms.normalize import to_record
+
+META = {"source_level": "regional", "funder": "Région Île-de-France",
+        "perimeter": {"scale": "region", "regions": ["11"], "departments": [], "label": "Île-de-France"},
+        "platform": "opendatasoft"}
+
+
+def _item(**kw):
+    base = {"source": "demo_region", "native_id": "42", "url": "https://www.iledefrance.fr/aides/bien-vieillir",
+            "title": "Appel à projets Bien vieillir en Île-de-France"}
+    base.update(kw)
+    return base
+
+
+def test_full_record():
+    item = _item(deadlines=["2023-09-04T22:00:00+00:00"],
+                 deadline_text="Date limite : 5 septembre 2023 à 12h00",
+                 audience_labels="Associations|||Communes|||Label inconnu",
+                 description="Soutenir les seniors isolés. Subvention jusqu'à 20 000 €.",
+                 type_labels=["Subvention"], perimeter_label="Essonne")
+    rec = to_record(item, META, date(2023, 8, 1))
+    assert tuple(rec) == schema.RECORD_FIELDS
+    assert rec["id"] == "demo_region:42"
+    assert rec["deadlines"] == ["2023-09-05"] and rec["deadline_time"] == "12:00"
+    assert rec["status"] == "open" and rec["deadline_kind"] == "single"
+    assert rec["funder"] == "Région Île-de-France"
+    assert (rec["perimeter_scale"], rec["perimeter_departments"]) == ("department", ["91"])
+    assert rec["ccas_eligibility"] == "via_commune"
+    assert rec["audiences"] == ["commune", "association"]
+    assert rec["unmapped_labels"] == ["Label inconnu"]
+    assert rec["aid_types"] == ["grant"]
+    assert rec["amount_max"] == 20000.0
+    assert rec["themes"][0] == "solidarites-lien-social"
+    assert rec["is_call_for_projects"] is True
+    assert rec["content_hash"] and rec["calendar_hash"]
+
+
+def test_calendar_change_changes_only_calendar_hash():
+    a = to_record(_item(deadline_text="Date limite : 1er mars 2026"), META, date(2025, 11, 1))
+    b = to_record(_item(deadline_text="Date limite : 1er mars 2026", deadlines=["2026-03-15"]), META,
+                  date(2025, 11, 1))
+    assert a["calendar_hash"] != b["calendar_hash"]
+    assert a["content_hash"] == b["content_hash"]
+
+
+def test_description_used_when_no_deadline_field():
+    rec = to_record(_item(description="Publié le 2 janvier 2026. Candidatures jusqu'au 10 mars 2026."), META,
+                    date(2026, 1, 5))
+    assert rec["deadlines"] == ["2026-03-10"]
+
+
+@pytest.mark.parametrize("item, reason", [
+    ({"source": "x", "url": "https://a.fr"}, "lacks title"),
+    ("not a dict", "not an object"),
+    ({"source": "x", "url": "https://a.fr", "title": "t", "colour": 1}, "unknown fields colour"),
+    ({"source": "x", "url": "ftp://a.fr", "title": "t"}, "not http"),
+])
+def test_invalid_items_raise_validation_error(item, reason):
+    with pytest.raises(schema.ValidationError, match=reason):
+        to_record(item, META, date(2025, 1, 1))
+
+
+def test_bad_meta():
+    with pytest.raises(schema.ValidationError, match="source_level"):
+        to_record(_item(), {"source_level": "planet"}, date(2025, 1, 1))
+
+
+def test_messy_types_do_not_crash():
+    rec = to_record(_item(audience_labels=["", None, 3], theme_labels="Solidarités / lien social",
+                          deadlines="30/10/2026", description=["<p>Texte</p>", "<b>HTML</b>"]),
+                    META, date(2026, 1, 1))
+    assert rec["deadlines"] == ["2026-10-30"]
+    assert rec["description"] == "Texte\n\nHTML" or "Texte" in rec["description"]

@@ -1,0 +1,105 @@
+"""Amounts in euros from French wording: ``Min. 3.000 € par projet``, ``jusqu'à 150 000 euros``,
+``entre 5 000 et 20 000 €``, ``3 530 000 euros``, ``50 k€``, ``1,5 M€``.
+
+Only sums with a currency (€, euros, EUR, k€, M€) count; percentages, years and head-counts are ignored.
+A bound word before the amount decides its side (``minimum``/``à partir de`` → min; ``maximum``/
+``jusqu'à``/``plafond``/``dans la limite de`` → max); a range gives both; a fixed sum (``forfait``) gives
+both. A lone amount without a bound word is read as a ceiling (amount_max).
+"""
+
+from __future__ import annotations
+
+import re
+
+from transforms.text import fold
+
+_NUMBER = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
+_UNIT = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
+         r"\s+(?:d'euros?|€|eur\b))")
+_AMOUNT = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}")
+_MIN_CUE = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
+                      r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
+_MAX_CUE = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
+                      r"\bn'excedant pas\b|\bne pouvant (?:pas )?exceder\b|\bau plus\b|\bpeut atteindre\b|"
+                      r"\bpouvant aller jusqu'a\b|\binferieure? (?:ou egale? )?a\b|\blimitee? a\b|\bmaxi\b|"
+                      r"\bup to\b)[^€\d]{0,20}$")
+_FIXED_CUE = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontant unique\b|\bprime de\b)"
+                        r"[^€\d]{0,20}$")
+_RANGE_MID = re.compile(r"^\s*(?:et|a|-|–)\s*$")
+# amounts that describe something other than the aid: project cost floors, total budgets of programmes
+_CONTEXT_SKIP = re.compile(r"(?:cout total|cout du projet|depenses? (?:eligibles? )?(?:minimum|minimales?)|"
+                           r"budget (?:total|global) (?:du|de l') ?(?:programme|appel|dispositif)|enveloppe "
+                           r"(?:globale|totale)|chiffre d'affaires|capital)[^€]{0,30}$")
+_MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
+
+
+def _value(num: str, unit: str) -> float | None:
+    s = num.replace(" ", "")
+    if "," in s:
+        s = s.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
+        s = s.replace(".", "")
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    u = unit.replace(" ", "")
+    if u.startswith("million"):
+        v *= 1e6
+    elif u.startswith("milliard"):
+        v *= 1e9
+    elif u.startswith("mille"):
+        v *= 1e3
+    else:
+        for prefix in ("mds", "md", "k", "m"):
+            if u.startswith(prefix) and not u.startswith("€"):
+                v *= _MULT[prefix]
+                break
+    return v
+
+
+def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
+    """(amount_min, amount_max) in euros, or None where not stated."""
+    if not text:
+        return None, None
+    s = fold(text)
+    if "€" not in s and "eur" not in s:
+        return None, None
+    found = []
+    for m in _AMOUNT.finditer(s):
+        v = _value(m.group("num"), m.group("unit"))
+        if v is not None and v > 0:
+            found.append((m.start(), m.end(), v))
+    lo: float | None = None
+    hi: float | None = None
+    i = 0
+    while i < len(found):
+        start, end, v = found[i]
+        before = s[max(0, start - 60):start]
+        # "entre 5 000 et 20 000 €" / "de 5 000 à 20 000 €" written with a unit on both sides or only the last
+        if i + 1 < len(found) and _RANGE_MID.match(s[end:found[i + 1][0]]):
+            lo = v if lo is None else min(lo, v)
+            hi = found[i + 1][2] if hi is None else max(hi, found[i + 1][2])
+            i += 2
+            continue
+        if _CONTEXT_SKIP.search(before):
+            i += 1
+            continue
+        if _MIN_CUE.search(before):
+            lo = v if lo is None else min(lo, v)
+        elif _MAX_CUE.search(before) or _FIXED_CUE.search(before) is None:
+            hi = v if hi is None else max(hi, v)
+        if _FIXED_CUE.search(before):
+            lo = v if lo is None else min(lo, v)
+            hi = v if hi is None else max(hi, v)
+        i += 1
+    # "entre 5 000 et 20 000 €": only the last number has a unit
+    for m in re.finditer(r"\b(?:entre|de)\s+(\d[\d .]*?)\s+(?:et|a)\s+" + _NUMBER + _UNIT, s):
+        a = _value(m.group(1), m.group("unit"))
+        b = _value(m.group("num"), m.group("unit"))
+        if a is not None and b is not None and a < b:
+            lo = a if lo is None else min(lo, a)
+            hi = b if hi is None else max(hi, b)
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    return lo, hi

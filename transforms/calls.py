@@ -1,0 +1,52 @@
+"""Is this a call for projects (AAP/AMI) rather than a permanent aid scheme?
+
+Whole words only: "appel à projets", "appel à candidatures", "appel à propositions", "appel à
+manifestation(s) d'intérêt", "appel à initiatives", and the acronyms AAP, AMI, AMII, AAC written in capitals
+(a lower-case "ami" inside "famille" or "dynamique" never counts). Mentions that deny or refer to another
+call ("hors appel à projets", "lauréats de l'AAP …") are not enough on their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from transforms.text import fold
+
+_PHRASE = re.compile(
+    r"\bappels? (?:a|aux) (?:projets?|candidatures?|propositions?|manifestations? d'interet|initiatives?|idees|"
+    r"communs|dossiers?|contributions?)\b|\bappels? (?:a|aux) manifestation\b|\bcall for (?:proposals|projects|"
+    r"applications)\b|\bcalls? for proposals\b|\bappel a projets?\b|\bappels? ouverts?\b"
+)
+_ACRONYM = re.compile(r"(?<![\w-])(?:AAP|AMI|AMII|AAC)(?![\w-])")
+_NEGATED = re.compile(
+    r"(?:hors|en dehors d'un|sans|n'est pas un|ne constitue pas un|pas d')\s*(?:l'|un |d')?\s*$|"
+    r"(?:laureats?|retenus?|selectionnes?) (?:de|du|dans le cadre de) (?:l'|la |le )?\s*$"
+)
+
+
+def _mentions(text: str) -> int:
+    folded = fold(text)
+    n = 0
+    for m in _PHRASE.finditer(folded):
+        if not _NEGATED.search(folded, max(0, m.start() - 40), m.start()):
+            n += 1
+    return n + len(_ACRONYM.findall(text))
+
+
+def is_call_for_projects(title: str | None, summary: str | None = None, description: str | None = None,
+                         label: object = None) -> bool:
+    """True for an AAP/AMI. A portal's own boolean flag wins; otherwise title and summary decide, and the
+    description counts when it calls itself a call ("Le présent appel à projets…")."""
+    if isinstance(label, bool):
+        return label
+    if _mentions(title or "") or _mentions(summary or ""):
+        return True
+    desc = description or ""
+    if not desc:
+        return False
+    head = desc[:600]
+    if _mentions(head):
+        return True
+    folded = fold(desc)
+    return bool(re.search(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)",
+                          folded)) and bool(_PHRASE.search(folded))

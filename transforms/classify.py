@@ -1,0 +1,99 @@
+"""The ``aap classify`` JSON-lines contract (see transforms/README.md), on the pipeline's own code path."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from typing import Any
+
+from pipeline import schema
+from transforms.labels import map_labels
+from transforms.normalize import derive
+
+#: input keys understood by ``classify_line``
+INPUT_FIELDS = ("id", "title", "summary", "description", "eligibility", "deadline_text", "as_of", "source_tags")
+#: output keys, in order (the contract of issue 4, then the documented extras)
+OUTPUT_FIELDS = (
+    "id", "deadline_kind", "deadlines", "next_deadline", "status", "ccas_eligibility", "ccas_evidence",
+    "ccas_rule", "audiences", "themes", "categories", "is_call_for_projects", "amount_min", "amount_max",
+    "opens_on", "deadline_time", "deadline_flags", "theme_evidence",
+)
+TAG_SOURCE = "at"
+
+
+def _error(obj_id: Any, message: str) -> dict:
+    return {"id": obj_id, "error": message}
+
+
+def classify_line(obj: Any, *, default_as_of: date | None = None) -> dict:
+    """Classify one input object; returns the output object, or ``{"id", "error"}`` for bad input."""
+    if not isinstance(obj, dict):
+        return _error(None, f"line is a JSON {type(obj).__name__}, not an object")
+    obj_id = obj.get("id")
+    if obj_id is not None and not isinstance(obj_id, (str, int)):
+        return _error(None, "id must be a string or a number")
+    unknown = sorted(set(obj) - set(INPUT_FIELDS))
+    if unknown:
+        return _error(obj_id, f"unknown fields: {', '.join(unknown)}")
+    for key in ("title", "summary", "description", "eligibility", "deadline_text", "as_of"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            return _error(obj_id, f"{key} must be a string")
+    tags = obj.get("source_tags")
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
+        return _error(obj_id, "source_tags must be a list of strings")
+    if obj.get("as_of"):
+        try:
+            as_of = date.fromisoformat(obj["as_of"])
+        except ValueError:
+            return _error(obj_id, f"as_of {obj['as_of']!r} is not YYYY-MM-DD")
+    elif default_as_of is not None:
+        as_of = default_as_of
+    else:
+        return _error(obj_id, "as_of is missing (give it per line or with --as-of)")
+    tags = tags or []
+    # tags that are audience labels feed eligibility; the others are theme tags
+    audience_tags = [t for t in tags if map_labels(TAG_SOURCE, "audiences", [t])[0]]
+    item = {
+        "title": obj.get("title"),
+        "summary": obj.get("summary"),
+        "description": obj.get("description"),
+        "eligibility_text": obj.get("eligibility"),
+        "deadline_text": obj.get("deadline_text"),
+        "audience_labels": audience_tags,
+        "theme_labels": [t for t in tags if t not in audience_tags],
+    }
+    try:
+        derived = derive(item, TAG_SOURCE, as_of)
+    except schema.ValidationError as exc:
+        return _error(obj_id, str(exc))
+    out = {"id": obj_id, **{k: derived[k] for k in OUTPUT_FIELDS[1:]}}
+    return out
+
+
+def classify_stream(lines, out, *, default_as_of: date | None = None) -> tuple[int, int]:
+    """Read JSON lines from ``lines`` and write results to ``out``; returns (lines read, errors)."""
+    n = errors = 0
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        n += 1
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            result = _error(None, f"line {lineno}: invalid JSON: {exc}")
+        else:
+            result = classify_line(obj, default_as_of=default_as_of)
+        if "error" in result:
+            errors += 1
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return n, errors
+
+
+def benchmark(objs: list[dict], *, default_as_of: date) -> dict[str, float]:
+    """Classify ``objs`` once and time it: records, seconds, records per second."""
+    start = time.perf_counter()
+    for obj in objs:
+        classify_line(obj, default_as_of=default_as_of)
+    elapsed = time.perf_counter() - start
+    return {"records": len(objs), "seconds": elapsed, "records_per_s": len(objs) / elapsed if elapsed else 0.0}

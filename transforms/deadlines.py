@@ -1,0 +1,445 @@
+"""Submission deadlines from French (and EU portal) wording.
+
+``extract_deadlines`` reads the verbatim deadline text (or a description) and the structured dates a portal
+gives, and returns every submission deadline, the opening date, the kind of calendar and a status computed
+against an injected "as of" date. Dates that are not submission deadlines (commission permanente,
+pre-contact, publication, project start…) are recognised by the cue words before them and ignored.
+
+How a date gets its role: each sentence is scanned for cue words (``date limite``, ``jusqu'au``,
+``ouverture``, ``commission permanente``…). A date takes the role of the last cue before it in its
+sentence; a weak deadline cue (``jusqu'au``, ``avant le``) after a distractor cue (``projets réalisés …
+jusqu'au``) stays a distractor. With no cue at all, a date counts as a deadline only when the text is the
+source's own deadline field (``strict=False``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pipeline import schema
+from transforms.text import fold, one_line, segments
+
+PARIS = ZoneInfo("Europe/Paris")
+
+_MONTHS = {
+    "janvier": 1, "janv": 1, "jan": 1, "january": 1,
+    "fevrier": 2, "fevr": 2, "fev": 2, "february": 2, "feb": 2,
+    "mars": 3, "march": 3, "mar": 3,
+    "avril": 4, "avr": 4, "april": 4, "apr": 4,
+    "mai": 5, "may": 5,
+    "juin": 6, "june": 6, "jun": 6,
+    "juillet": 7, "juil": 7, "july": 7, "jul": 7,
+    "aout": 8, "august": 8, "aug": 8,
+    "septembre": 9, "sept": 9, "sep": 9, "september": 9,
+    "octobre": 10, "oct": 10, "october": 10,
+    "novembre": 11, "nov": 11, "november": 11,
+    "decembre": 12, "dec": 12, "december": 12,
+}
+_WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
+             "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+             "sunday": 6}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WD_RE = "|".join(_WEEKDAYS)
+
+# a date in words: "mercredi 11 fevrier", "1er septembre 2025", "5 decembre 2016", "27 fevr. 2024"
+_WORD_DATE = (
+    rf"(?:(?P<wd>{_WD_RE})\s+)?(?P<d>\d{{1,2}}|premier)(?:\s?er|\s?eme|e)?\s*(?P<m>{_MONTH_RE})\b\.?"
+    r"(?:\s*,?\s*(?P<y>(?:19|20)\d{2})\b)?(?P<prochain>\s+prochain)?"
+)
+# numeric: 16.09.2020, 08/11/2025, 16-09-20
+_NUM_DATE = r"(?<![\d/.])(?P<nd>\d{1,2})\s?[./-]\s?(?P<nm>\d{1,2})\s?[./-]\s?(?P<ny>(?:19|20)\d{2}|\d{2})(?![\d/])"
+# ISO: 2025-01-17 (optionally a time, handled by the structured parser when given as a value)
+_ISO_DATE = r"(?<!\d)(?P<iy>(?:19|20)\d{2})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)"
+# "du 4 au 17 janvier 2025": a bare day that borrows the month/year of the date after it
+_BARE_DAY = r"(?<=\bdu )(?P<bd>\d{1,2}|1er)(?=\s+(?:au|-)\s+(?:le\s+)?\d)"
+_DATE = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
+
+_TIME = re.compile(
+    r"[^0-9]{0,25}?(?:(?P<h>\d{1,2})\s?(?:h|:)\s?(?P<mi>\d{2})?(?!\d)|(?P<midi>\bmidi\b)|(?P<minuit>\bminuit\b))"
+)
+_RANGE_JOIN = re.compile(r"^\s*(?:\)|,)?\s*(?:au|-|et le|et|jusqu'au|a)\s*(?:le\s+)?$")
+_RANGE_START = re.compile(r"(?:\bdu|\bdepuis le|\bentre le|\ba partir du|\bouvert[e]? du|\bde)\s*$")
+
+# cue words, in folded text; order inside an alternation matters (longer/more specific first)
+_CUES: dict[str, tuple[str, ...]] = {
+    "extension": (
+        r"prolong\w*", r"report\w*", r"repouss\w*", r"decal\w*", r"nouvelle date", r"extended",
+    ),
+    "distractor": (
+        r"commission\w* permanente", r"commission\w*", r"comite\w*", r"jury", r"selection\w*",
+        r"pre-?contact", r"prise de contact", r"prendre contact", r"contact\w* prealable", r"contacter",
+        r"pre-?depot", r"dossier complet au plus tard", r"intention", r"lettre d'intention",
+        r"publi\w*", r"mise en ligne", r"mis en ligne", r"mise a jour", r"mis a jour", r"actualis\w*",
+        r"demarr\w*", r"debut\w* des travaux", r"debut\w* du projet", r"debut\w* des projets",
+        r"debut\w* de l'operation", r"debut\w* des actions", r"commencement", r"commencer", r"debuter",
+        r"realis\w*", r"se derouler", r"deroul\w*", r"mise en oeuvre", r"mis en oeuvre", r"menee?s?",
+        r"notifi\w*", r"resultats?", r"reponses? (?:aux|des) (?:porteurs|candidats)", r"laureats?",
+        r"annonce\w*", r"webinaires?", r"webinars?", r"reunions?", r"atelier\w*", r"session d'information",
+        r"information collective", r"versement\w*", r"achev\w*", r"execution", r"depenses?",
+        r"instruction", r"deliberation\w*", r"vote\w*", r"decision\w*", r"conference\w*", r"forum",
+        r"rencontre\w*", r"entree? en vigueur", r"evenement", r"inauguration", r"date de l'evenement",
+        r"periode de programmation", r"programmation", r"audition\w*", r"soutenance\w*",
+        r"premiere? version", r"creee? le", r"date de creation", r"manifestation", r"salon",
+        r"ceremonie", r"remise des prix", r"remise des trophees", r"prix seront remis",
+    ),
+    "open": (
+        r"date d'ouverture", r"ouverture\w*", r"ouvert\w* (?:le|a partir|des|du)", r"s'ouvr\w*",
+        r"a partir du", r"a compter du", r"des le", r"lancement", r"lance le", r"date de debut",
+        r"debut de depot", r"debut des (?:depots|candidatures|inscriptions)", r"opening", r"start date",
+    ),
+    "deadline_weak": (
+        r"jusqu'au", r"jusqu'a", r"avant le", r"avant", r"au plus tard", r"d'ici le", r"pour le",
+    ),
+    "deadline": (
+        r"date\w* limites?", r"date\w*-limites?", r"limite", r"clotur\w*", r"clos\b", r"fermeture",
+        r"fin de l'appel", r"fin des (?:candidatures|depots|inscriptions)", r"fin de depot", r"date de fin",
+        r"se termine", r"prend fin", r"s'acheve", r"se clot", r"echeance\w*", r"deadline\w*", r"cut-?off",
+        r"closing", r"depot\w*", r"deposer", r"deposes?", r"remise des (?:dossiers|candidatures|projets)",
+        r"retour des dossiers", r"releve\w*", r"vagues?", r"sessions?", r"candidat\w*", r"dossiers?",
+        r"envoy\w*", r"transmi\w*", r"adress\w*", r"parven\w*", r"inscri\w*", r"soumi\w*", r"submission",
+        r"tour", r"appel a projets? ouvert",
+    ),
+}
+_CUE_RE = re.compile(
+    "|".join(f"(?P<{role}>\\b(?:{'|'.join(pats)}))" for role, pats in _CUES.items())
+)
+_ROLLING = re.compile(
+    r"au fil de l'eau|toute l'annee|tout au long de l'annee|en continu|(?<!commission )\bpermanent\w*"
+    r"|epuisement des (?:credits|fonds|enveloppes?)|dans la limite des (?:credits|fonds|enveloppes?)"
+    r"|(?:sans|pas de|aucune) date limite|date limite\s*:?\s*aucune|a tout moment|n'importe quel moment"
+    r"|en permanence|guichet ouvert|depot libre|pas de date de cloture|sans date de cloture|ongoing"
+    r"|continuously open|rolling basis|de maniere continue|\bouvert(?:e)? toute"
+)
+_TEXT_CLOSED = re.compile(r"\b(?:clotur(?:e|ee|es)|termine(?:e)?|ferme(?:e)?|expire(?:e)?|clos)\b")
+_TEXT_FORTHCOMING = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
+
+_STATUS_LABELS = {
+    "open": "open", "ouvert": "open", "ouverte": "open", "en cours": "open", "actif": "open", "active": "open",
+    "closed": "closed", "clos": "closed", "cloture": "closed", "cloturee": "closed", "cloturé": "closed",
+    "ferme": "closed", "fermee": "closed", "termine": "closed", "terminee": "closed", "expire": "closed",
+    "forthcoming": "forthcoming", "a venir": "forthcoming", "prochainement": "forthcoming",
+    "bientot": "forthcoming", "permanent": "rolling", "permanente": "rolling", "en continu": "rolling",
+}
+
+
+@dataclass
+class DeadlineInfo:
+    """Calendar of a call. Dates are ISO strings (Europe/Paris)."""
+
+    kind: str = "unknown"
+    deadlines: list[str] = field(default_factory=list)
+    time: str | None = None
+    opens_on: str | None = None
+    next_deadline: str | None = None
+    status: str = "unknown"
+    flags: list[str] = field(default_factory=list)
+    evidence: str | None = None
+
+
+@dataclass
+class _Found:
+    day: date
+    role: str
+    pos: int
+    seg: int
+    time: str | None = None
+
+
+# --- structured values ----------------------------------------------------------------------------
+
+def parse_structured_date(value: object) -> date | None:
+    """A portal's structured date: ISO date, ISO datetime (offset → Europe/Paris), dd/mm/YYYY, or a date.
+
+    Returns None for an empty value; raises ValueError for a value that is not a date.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _paris_date(value)
+    if isinstance(value, date):
+        return value
+    s = str(value).strip()
+    if not s:
+        return None
+    if len(s) > 10 and ("T" in s or " " in s[8:12]):
+        try:
+            return _paris_date(datetime.fromisoformat(s.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s[:10]) if len(s) >= 8 else None
+    if m and len(s) <= 10:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", s)
+    if m:
+        return date(int(m[3]), int(m[2]), int(m[1]))
+    raise ValueError(f"not a date: {s[:40]!r}")
+
+
+def _paris_date(dt: datetime) -> date:
+    if dt.tzinfo is None:
+        return dt.date()
+    return dt.astimezone(PARIS).date()
+
+
+def _structured_list(values: object, flags: list[str]) -> list[date]:
+    if values is None:
+        return []
+    if isinstance(values, (str, date)):
+        values = [values]
+    out: list[date] = []
+    for v in values if isinstance(values, (list, tuple)) else [values]:
+        try:
+            d = parse_structured_date(v)
+        except (ValueError, TypeError, OverflowError):
+            flags.append(f"bad_structured_date:{str(v)[:40]}")
+            continue
+        if d is not None and d not in out:
+            out.append(d)
+    return sorted(out)
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+def _infer_year(day: int, month: int, weekday: int | None, as_of: date, prochain: bool,
+                flags: list[str]) -> date | None:
+    candidates = []
+    for y in (as_of.year - 1, as_of.year, as_of.year + 1):
+        try:
+            candidates.append(date(y, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        return None
+    if weekday is not None:
+        matching = [c for c in candidates if c.weekday() == weekday]
+        if prochain:
+            matching = [c for c in matching if c >= as_of]
+        if matching:
+            return min(matching, key=lambda c: (abs((c - as_of).days), c < as_of))
+        flags.append(f"weekday_mismatch:{day:02d}/{month:02d}")
+    if prochain:
+        future = [c for c in candidates if c >= as_of]
+        if future:
+            return future[0]
+    # the first occurrence not more than ~2 months in the past of the page date
+    for c in candidates:
+        if c >= as_of - timedelta(days=60):
+            return c
+    return candidates[-1]
+
+
+def _time_after(folded: str, end: int) -> str | None:
+    m = _TIME.match(folded, end)
+    if not m:
+        return None
+    gap = folded[end:m.start("h") if m.group("h") else m.end()]
+    if _DATE.search(gap):
+        return None
+    if m.group("midi"):
+        return "12:00"
+    if m.group("minuit"):
+        return "23:59"
+    h = int(m.group("h"))
+    mi = int(m.group("mi") or 0)
+    if h > 24 or mi > 59:
+        return None
+    if h == 24:
+        return "23:59"
+    return f"{h:02d}:{mi:02d}"
+
+
+def _role_for(cues: list[tuple[int, int, str]], start: int, end: int, default: str) -> str:
+    before = [c for c in cues if c[1] <= start]
+    if before:
+        role = before[-1][2]
+        if role == "deadline_weak":
+            earlier = [c[2] for c in before[:-1] if c[2] != "deadline_weak"]
+            if earlier and earlier[-1] in ("distractor", "extension"):
+                return earlier[-1]
+            return "deadline"
+        return role
+    after = [c for c in cues if c[0] >= end and c[0] - end <= 40]
+    if after:
+        role = after[0][2]
+        return "deadline" if role == "deadline_weak" else role
+    return default
+
+
+def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str]) -> list[_Found]:
+    matches = list(_DATE.finditer(seg))
+    if not matches:
+        return []
+    cues = [(m.start(), m.end(), m.lastgroup or "") for m in _CUE_RE.finditer(seg)]
+    # resolve raw parts: (day, month, year|None, weekday|None, prochain)
+    parts: list[tuple[int | None, int | None, int | None, int | None, bool]] = []
+    for m in matches:
+        if m.group("d"):
+            d = 1 if m.group("d") == "premier" else int(m.group("d"))
+            wd = _WEEKDAYS.get(m.group("wd") or "")
+            parts.append((d, _MONTHS[m.group("m")], int(m.group("y")) if m.group("y") else None, wd,
+                          bool(m.group("prochain"))))
+        elif m.group("nd"):
+            y = int(m.group("ny"))
+            parts.append((int(m.group("nd")), int(m.group("nm")), y + 2000 if y < 100 else y, None, False))
+        elif m.group("iy"):
+            parts.append((int(m.group("id")), int(m.group("im")), int(m.group("iy")), None, False))
+        else:
+            parts.append((1 if m.group("bd") == "1er" else int(m.group("bd")), None, None, None, False))
+    # borrow month/year from the next complete date (ranges and lists: "du 4 au 17 janvier 2025")
+    for i in range(len(parts) - 2, -1, -1):
+        d, mo, y, wd, pr = parts[i]
+        nd, nmo, ny, _, _ = parts[i + 1]
+        if mo is None and nmo is not None:
+            mo = nmo
+        if y is None and ny is not None and mo is not None and nmo is not None \
+                and matches[i + 1].start() - matches[i].end() <= 60:
+            y = ny - 1 if mo > nmo else ny
+        parts[i] = (d, mo, y, wd, pr)
+    found: list[_Found] = []
+    for i, (m, (d, mo, y, wd, pr)) in enumerate(zip(matches, parts, strict=True)):
+        if mo is None or d is None:
+            continue
+        if y is None:
+            day = _infer_year(d, mo, wd, as_of, pr, flags)
+            if day is None:
+                continue
+        else:
+            try:
+                day = date(y, mo, d)
+            except ValueError:
+                continue
+            if wd is not None and day.weekday() != wd:
+                flags.append(f"weekday_mismatch:{day.isoformat()}")
+        role = _role_for(cues, m.start(), m.end(), "none" if strict else "deadline")
+        # a range "du X au Y" in a submission context: X opens, Y closes
+        if i + 1 < len(matches) and _RANGE_JOIN.match(seg[m.end():matches[i + 1].start()]) \
+                and _RANGE_START.search(seg[max(0, m.start() - 14):m.start()]) and role != "distractor":
+            role = "open"
+        elif i > 0 and found and found[-1].pos == matches[i - 1].start() and found[-1].role == "open" \
+                and _RANGE_JOIN.match(seg[matches[i - 1].end():m.start()]):
+            role = "deadline" if role in ("open", "none") else role
+        found.append(_Found(day, role, m.start(), si, _time_after(seg, m.end())))
+    return found
+
+
+def _scan(text: str, as_of: date, strict: bool, flags: list[str]) -> tuple[list[_Found], list[str]]:
+    segs = [fold(s) for s in segments(text, semicolons=False)]
+    out: list[_Found] = []
+    carry = None  # a heading line with a cue and no date ("Date limite de dépôt" then the date below)
+    for si, seg in enumerate(segs):
+        found = _parse_segment(seg, si, as_of, strict and carry is None, flags)
+        if carry is not None:
+            for f in found:
+                if f.role in ("none", "deadline"):
+                    f.role = carry
+        carry = None
+        if not found:
+            cues = [m.lastgroup for m in _CUE_RE.finditer(seg)]
+            if cues and len(seg) <= 80:
+                carry = "deadline" if cues[-1] in ("deadline", "deadline_weak") else cues[-1]
+        out.extend(found)
+    return out, segs
+
+
+def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: object = None,
+                      structured_opens: object = None, status_label: str | None = None,
+                      strict: bool = False) -> DeadlineInfo:
+    """Deadlines, opening date, kind and status of a call.
+
+    ``text`` is the verbatim deadline wording; pass ``strict=True`` when it is a general description,
+    so that only dates introduced by a deadline cue count. Structured values win over the text; when
+    both give deadlines and they differ, the structured ones are kept and a ``text_disagrees:`` flag lists
+    the text's dates.
+    """
+    flags: list[str] = []
+    text = text or ""
+    found, segs = _scan(text, as_of, strict, flags) if text.strip() else ([], [])
+    folded = " ".join(segs)
+
+    # extensions supersede the earlier deadlines they follow
+    if any(f.role == "extension" for f in found):
+        last_ext = max(i for i, f in enumerate(found) if f.role == "extension")
+        ext_day = found[last_ext].day
+        found = [f for i, f in enumerate(found)
+                 if f.role == "extension" or f.role == "open" or i > last_ext or f.day > ext_day
+                 or f.role not in ("deadline",)]
+        flags.append("extended")
+        for f in found:
+            if f.role == "extension":
+                f.role = "deadline"
+    text_deadlines = sorted({f.day for f in found if f.role == "deadline"})
+    text_opens = sorted({f.day for f in found if f.role == "open"})
+    time = next((f.time for f in found if f.role == "deadline" and f.time), None)
+    evidence_seg = next((f.seg for f in found if f.role == "deadline"), None)
+
+    s_deadlines = _structured_list(structured_deadlines, flags)
+    s_opens = _structured_list(structured_opens, flags)
+    if s_deadlines:
+        deadlines = s_deadlines
+        if text_deadlines and text_deadlines != s_deadlines:
+            flags.append("text_disagrees:" + ",".join(d.isoformat() for d in text_deadlines))
+    else:
+        deadlines = text_deadlines
+    opens = s_opens[0] if s_opens else (text_opens[0] if text_opens else None)
+    if s_opens and text_opens and text_opens[0] != s_opens[0]:
+        flags.append("text_opens_disagrees:" + text_opens[0].isoformat())
+    if opens and deadlines and opens > deadlines[-1]:
+        flags.append("opens_after_deadline")
+        opens = None
+
+    rolling = bool(_ROLLING.search(folded))
+    label = fold(status_label or "")
+    label_status = _STATUS_LABELS.get(label)
+    if deadlines:
+        kind = "single" if len(deadlines) == 1 else "multiple"
+    elif rolling or label_status == "rolling":
+        kind = "rolling"
+    else:
+        kind = "unknown"
+    iso = [d.isoformat() for d in deadlines]
+    opens_iso = opens.isoformat() if opens else None
+    status = compute_status(kind, iso, opens_iso, as_of)
+    if status == "unknown":
+        if label_status in ("open", "closed", "forthcoming"):
+            status = label_status
+        elif _TEXT_CLOSED.search(folded):
+            status = "closed"
+        elif _TEXT_FORTHCOMING.search(folded):
+            status = "forthcoming"
+    elif label_status in ("open", "closed", "forthcoming") and deadlines:
+        agrees = (label_status == "closed") == (status == "closed")
+        if not agrees:
+            flags.append(f"status_label_disagrees:{status_label}")
+    next_deadline = next((d for d in iso if d >= as_of.isoformat()), None)
+    if evidence_seg is not None:
+        evidence = one_line(segments(text, semicolons=False)[evidence_seg])
+    elif rolling:
+        evidence = one_line(text)
+    else:
+        evidence = None
+    return DeadlineInfo(kind=kind, deadlines=iso, time=time if deadlines else None, opens_on=opens_iso,
+                        next_deadline=next_deadline, status=status, flags=flags, evidence=evidence)
+
+
+def compute_status(kind: str, deadlines: list[str] | list[date], opens_on: str | date | None,
+                   now: date) -> str:
+    """Status against ``now``: forthcoming before opening; closed after the last deadline; closing_soon
+    within ``schema.CLOSING_SOON_DAYS`` days of the next deadline (the deadline day itself included);
+    rolling for calls without deadlines that stay open; unknown otherwise."""
+    today = now.isoformat() if isinstance(now, date) else str(now)
+    opens = opens_on.isoformat() if isinstance(opens_on, date) else opens_on
+    if opens and today < opens:
+        return "forthcoming"
+    days = sorted(d.isoformat() if isinstance(d, date) else str(d) for d in deadlines or [])
+    if days:
+        upcoming = [d for d in days if d >= today]
+        if not upcoming:
+            return "closed"
+        delta = (date.fromisoformat(upcoming[0]) - date.fromisoformat(today)).days
+        return "closing_soon" if delta <= schema.CLOSING_SOON_DAYS else "open"
+    if kind == "rolling":
+        return "rolling"
+    return "unknown"

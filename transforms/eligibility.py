@@ -1,0 +1,219 @@
+"""May a CCAS/CIAS apply? Classes (``schema.CCAS_CLASSES``), with the deciding sentence and the rule.
+
+* ``explicit``     — CCAS, CIAS or "centre communal/intercommunal d'action sociale" named as applicants;
+* ``likely``       — a class that contains CCAS is admitted (établissements publics, personnes morales de
+                     droit public, ESSMS, any legal person…);
+* ``via_commune``  — the only public applicants are communes, EPCI or collectivités: apply through them;
+* ``not_eligible`` — only other applicants (associations, companies, people…), or CCAS excluded;
+* ``unknown``      — nothing said about who may apply.
+
+Each sentence (or list item, or portal label) is scanned for *mentions* of applicant classes. A mention
+after an exclusion cue ("à l'exclusion des", "sauf") or before a postfix one ("ne sont pas éligibles") is
+negative; a mention introduced as a partner ("en partenariat avec le CCAS") is ignored. In a general
+description (``strict=True``) only sentences about applicants count ("éligibles", "peuvent candidater",
+"Bénéficiaires :" and the list under such a heading).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from transforms.text import fold, one_line, segments
+
+# mention patterns → (group, audiences); groups: ccas, likely:<rule>, commune, deptregion, other:<kind>
+_MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    (r"\bc\.?\s?c\.?\s?i\.?\s?a\.?\s?s\b", "ccas", ("ccas", "cias")),
+    (r"\bc\.?\s?c\.?\s?a\.?\s?s\b", "ccas", ("ccas",)),
+    (r"\bc\.?\s?i\.?\s?a\.?\s?s\b", "ccas", ("cias",)),
+    (r"\bcasvp\b|\bcentres? (?:d'action sociale|communa(?:l|ux) d'action sociale)", "ccas", ("ccas",)),
+    (r"\bcentres? intercommuna(?:l|ux) d'action sociale", "ccas", ("cias",)),
+    (r"\betablissements? publics? de cooperation intercommunale|\bepci\b|\bintercommunalites?\b"
+     r"|\bcommunautes? (?:de communes|d'agglomeration|urbaines?)\b|\bmetropoles?\b|\bpetr\b"
+     r"|\betablissements? publics? territoriaux\b|\bsyndicats? (?:intercommunaux|mixtes|de communes)\b"
+     r"|\bgroupements? de (?:communes|collectivites)\b|\bpays\b(?= ?[/,)])", "commune", ("epci",)),
+    (r"\b(?:collectivites|communes|villes) et (?:leurs|de leurs|les) (?:etablissements|groupements et "
+     r"etablissements)\b|\bcollectivites et etablissements publics\b", "likely:collectivities_and_their_bodies",
+     ("commune", "public_org")),
+    (r"\betablissements? publics? (?:de sante|hospitaliers?|d'enseignement|scolaires?|fonciers?|de recherche"
+     r"|a caractere scientifique)\b|\betablissements? (?:scolaires|d'enseignement)\b|\b(?:ecoles|colleges"
+     r"|lycees|universites)\b", "other:school", ("public_org",)),
+    (r"\betablissements? publics?\b|\bepa\b|\betablissements? publics? (?:locaux|communaux|administratifs)",
+     "likely:public_establishments", ("public_org",)),
+    (r"\bpersonnes? morales? de droit public\b|\bpersonnes? publiques?\b|\borganismes? (?:de droit )?publics?"
+     r"\b|\borganismes? (?:para-?publics?|publics? ou prives?)\b|\bstructures? publiques?\b|\bacteurs? publics?"
+     r"\b|\bentites? publiques?\b|\binstitutions? publiques?\b|\bsecteur public\b|\bporteurs? (?:de projets? )?"
+     r"publics?\b|\bservices? publics? locaux\b",
+     "likely:public_bodies", ("public_org",)),
+    (r"\betablissements? et services? (?:sociaux|medico-sociaux)|\bessms\b|\betablissements? (?:sociaux|medico-"
+     r"sociaux)|\bstructures? (?:de l'|d')action sociale|\bacteurs? (?:de l'|d')action sociale|\bgestionnaires?"
+     r" (?:d'|de )(?:etablissements|residences|services)|\bresidences? autonomie\b|\behpad\b"
+     r"|\bservices? (?:d'aide|d'accompagnement) a domicile\b|\bsaad\b",
+     "likely:social_services", ("public_org",)),
+    (r"\b(?:toute|toutes les|les) personnes? morales?\b(?! de droit public)|\bpersonnalite morale\b|\btout(?:e|es)? (?:structure|"
+     r"organisme)s?\b|\btous (?:les )?(?:organismes|porteurs de projets?|types de structures)\b"
+     r"|\bentite affiliee\b|\bcollectivite ou institution - autre\b",
+     "likely:any_legal_person", ("public_org",)),
+    (r"\bcommunes?\b|\bmunicipalites?\b|\bvilles?\b|\bcollectivites? (?:territoriales?|locales?)\b"
+     r"|\bcollectivites\b|\bmaires?\b", "commune", ("commune",)),
+    (r"\bdepartements?\b|\bconseils? departementaux\b|\bconseil departemental\b", "deptregion", ("department",)),
+    (r"\bregions?\b|\bconseils? regionaux\b|\bconseil regional\b", "deptregion", ("region",)),
+    (r"\bcollectivites d'outre-mer\b", "deptregion", ("special",)),
+    (r"\bassociations?\b|\bloi (?:de )?1901\b|\bassociati(?:f|ve)s?\b", "other:association", ("association",)),
+    (r"\bentreprises? publiques? locales?\b|\bsem\b|\bspl\b|\bsemop\b", "other:public_company", ("public_cies",)),
+    (r"\bentreprises?\b|\bsocietes?\b|\bpme\b|\btpe\b|\beti\b|\bstart-?ups?\b|\bscop\b|\bscic\b|\bartisans?\b"
+     r"|\bcommercants?\b|\bauto-?entrepreneurs?\b|\bmicro-?entrepreneurs?\b|\bprofessionnels?\b"
+     r"|\bsecteur prive\b|\bstructures? privees?\b|\bbailleurs? sociaux\b|\borganismes? hlm\b",
+     "other:company", ("private_sector",)),
+    (r"\bparticuliers?\b|\bpersonnes? physiques?\b|\bmenages\b|\bproprietaires?\b", "other:person",
+     ("private_person",)),
+    (r"\bagriculteurs?\b|\bexploitants? agricoles?\b|\bexploitations? agricoles?\b", "other:farmer", ("farmer",)),
+    (r"\blaboratoires?\b|\bchercheurs?\b|\borganismes? de recherche\b|\brecherche\b", "other:research",
+     ("researcher",)),
+    (r"\bclubs?\b|\bfederations? sportives?\b|\bfondations?\b|\bcentres? sociaux\b|\bmutuelles?\b"
+     r"|\bcooperatives?\b|\bgroupements? d'employeurs\b|\bstructures? de l'insertion\b|\bsiae\b",
+     "other:other", ()),
+]
+_MENTION_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _, _) in enumerate(_MENTIONS)))
+_GROUPS = {f"g{i}": (g, a) for i, (_, g, a) in enumerate(_MENTIONS)}
+
+_APPLICANT_CUE = re.compile(
+    r"eligib\w*|beneficiaires?|peu(?:vent|t) (?:candidater|deposer|repondre|postuler|beneficier|presenter|"
+    r"solliciter|porter|etre porte|faire une demande|demander|concourir|soumettre)|porteurs? de projets?|"
+    r"porte(?:e|s|es)? par|qui peut|pour qui|destinataires?|ouvert(?:e|s|es)? (?:aux|a)\b|s'adresse (?:aux|a)\b|"
+    r"candidats?|structures? (?:porteuses|beneficiaires)|a destination (?:des|de)\b|reserve(?:e|s|es)? (?:aux|a)\b|"
+    r"demandeurs?|destine(?:e|s|es)? (?:aux|a)\b|publics? (?:eligibles|vises|concernes)|qui peut candidater|"
+    r"conditions? d'acces|peuvent en beneficier|who can apply|applicants?|structures? concernees|"
+    r"seul(?:e|s|es)? (?:les|la|le)|concerne(?:s|es)?\s*:"
+)
+_NEG_PREFIX = re.compile(
+    r"a l'exclusion (?:des|de|du)|\bsauf\b|\bhormis\b|\bexcepte\b|\ba l'exception (?:des|de|du)|\bhors\b|"
+    r"(?:ne sont pas|non) (?:eligibles|admis|retenus)\s*:|\bexclu(?:e|s|es)?\s*:|\bexclusions?\s*:|"
+    r"\bni (?:les|aux)\b|ne sont pas eligibles (?:les|aux)|\bnon eligibles?\s*:"
+)
+_NEG_POSTFIX = re.compile(
+    r"ne sont pas (?:eligibles|admis|concernes|retenus|autorises)|n'(?:est|sont) pas eligibles?|"
+    r"non eligibles?|(?:sont|est) exclu(?:e|s|es)?|ne peu(?:vent|t) pas|ne pourront pas|ne peuvent en aucun cas|"
+    r"ne (?:sont|seront) pas (?:acceptes|recevables)|ineligibles?"
+)
+_POSITIVE_CUE = re.compile(r"\b(?:sont|est|seront) eligibles?|\bpeu(?:vent|t)\b|\beligibles?\s*:")
+_PARTNER = re.compile(
+    r"(?:en (?:partenariat|lien|collaboration|relation|concertation|coordination) (?:etroite )?avec|avec l'appui"
+    r" d[eu]|en associant|associ\w* (?:a|avec)|partenaires?|accompagn\w* par|orient\w* par|prescri\w*|avec le "
+    r"soutien d[eu]|relais? (?:des|du)|sur orientation d[eu]|signale\w* par|identifi\w* par)"
+    r"[^.;:]{0,40}$"
+)
+_RANK = {"explicit": 4, "likely": 3, "via_commune": 2, "not_eligible": 1, "unknown": 0}
+
+
+@dataclass
+class Eligibility:
+    """CCAS eligibility: class, deciding sentence, rule name, detected audiences (schema.AUDIENCES)."""
+
+    cls: str = "unknown"
+    evidence: str | None = None
+    rule: str = "no_applicant_info"
+    audiences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Mention:
+    group: str
+    audiences: tuple[str, ...]
+    negative: bool
+    seg: str
+
+
+def _mentions(seg: str, original: str) -> list[_Mention]:
+    out: list[_Mention] = []
+    neg_from = None
+    m = _NEG_PREFIX.search(seg)
+    if m:
+        neg_from = m.start()
+    post = _NEG_POSTFIX.search(seg)
+    post_window = None
+    if post:
+        pos_cues = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]
+        post_window = (pos_cues[-1] if pos_cues else 0, post.start())
+    for mm in _MENTION_RE.finditer(seg):
+        group, auds = _GROUPS[mm.lastgroup or ""]
+        if _PARTNER.search(seg, max(0, mm.start() - 90), mm.start()):
+            continue
+        negative = (neg_from is not None and mm.start() >= neg_from) or (
+            post_window is not None and post_window[0] <= mm.start() < post_window[1])
+        out.append(_Mention(group, auds, negative, original))
+    return out
+
+
+def classify_eligibility(text: str | None, labels: list[str] | None = None, *,
+                         strict: bool = False) -> Eligibility:
+    """Classify who may apply, from the eligibility text and/or the portal's audience labels.
+
+    ``strict=True`` is for general descriptions: only applicant sentences count.
+    """
+    mentions: list[_Mention] = []
+    for label in labels or []:
+        label = str(label)
+        for part in label.split("|||"):
+            if part.strip():
+                mentions.extend(_mentions(fold(part), part.strip()))
+    in_list = 0
+    for original in segments(text or ""):
+        seg = fold(original)
+        cue = _APPLICANT_CUE.search(seg)
+        if strict and not cue and in_list <= 0:
+            continue
+        found = _mentions(seg, original)
+        mentions.extend(found)
+        if cue and (not found or seg.endswith(":")):
+            in_list = 8
+        elif in_list > 0:
+            in_list = in_list - 1 if len(seg) < 160 else 0
+    return _decide(mentions)
+
+
+def _decide(mentions: list[_Mention]) -> Eligibility:
+    audiences: list[str] = []
+    for m in mentions:
+        if not m.negative:
+            for a in m.audiences:
+                if a not in audiences:
+                    audiences.append(a)
+    pos = [m for m in mentions if not m.negative]
+    neg = [m for m in mentions if m.negative]
+
+    def first(ms: list[_Mention], prefix: str) -> _Mention | None:
+        return next((m for m in ms if m.group.startswith(prefix)), None)
+
+    if (m := first(pos, "ccas")) is not None:
+        return Eligibility("explicit", one_line(m.seg), "names_ccas", audiences)
+    if (m := first(neg, "ccas")) is not None:
+        return Eligibility("not_eligible", one_line(m.seg), "ccas_excluded", audiences)
+    if (m := first(pos, "likely:")) is not None:
+        return Eligibility("likely", one_line(m.seg), m.group.split(":", 1)[1], audiences)
+    if (m := first(pos, "commune")) is not None:
+        return Eligibility("via_commune", one_line(m.seg), "communes_or_epci_only", audiences)
+    if (m := first(neg, "likely:")) is not None:
+        return Eligibility("not_eligible", one_line(m.seg), "public_bodies_excluded", audiences)
+    if pos:
+        m = pos[0]
+        return Eligibility("not_eligible", one_line(m.seg), "other_applicants_only", audiences)
+    return Eligibility("unknown", None, "no_applicant_info", audiences)
+
+
+def eligibility_from_sources(eligibility_text: str | None, labels: list[str] | None,
+                             description: str | None) -> Eligibility:
+    """The pipeline's order: the eligibility field and labels first, then applicant sentences of the
+    description when those say nothing."""
+    result = classify_eligibility(eligibility_text, labels)
+    if result.cls == "unknown" and description:
+        fallback = classify_eligibility(description, strict=True)
+        if fallback.cls != "unknown":
+            fallback.rule = f"description:{fallback.rule}"
+            return fallback
+    return result
+
+
+def rank(cls: str) -> int:
+    """Order of classes from most to least favourable to a CCAS (for sorting and filters)."""
+    return _RANK.get(cls, 0)

@@ -1,0 +1,210 @@
+"""Themes (AT's 9 slugs) and categories (AT's category names) of a call, with the words that triggered them.
+
+Keywords are matched as whole words on folded text (title weighs most, then summary, then description);
+source tags go through the mapping files (``labels.map_labels(source, "themes", …)``) and count as strong
+evidence. The primary theme (first of ``themes``) is the one with the highest score; ties keep the order
+of ``schema.THEMES`` (the CCAS core first).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline import schema
+from transforms.labels import map_labels
+from transforms.text import fold
+
+SOL = "solidarites-lien-social"
+URB = "urbanisme-logement-amenagement"
+CUL = "culture-patrimoine-sports"
+NAT = "nature-environnement-risques"
+ECO = "developpement-economique"
+MOB = "mobilite-transports"
+ENE = "energies-dechets"
+EAU = "eau-milieux-aquatiques"
+SUP = "fonctions-support"
+
+#: (folded keyword regex, theme, category or None, weight)
+LEXICON: list[tuple[str, str, str | None, float]] = [
+    # solidarités / lien social — the CCAS core
+    (r"personnes? agees?|seniors?|vieillissement|bien vieillir|retraites?|perte d'autonomie|autonomie des "
+     r"personnes|residences? autonomie|ehpad|aines|grand age|aidants?|prevention de la perte", SOL,
+     "Personnes âgées", 2),
+    (r"jeunes(?:se)?|adolescents?|16-25 ans|neet|etudiants? precaires?", SOL, "Jeunesse", 1.5),
+    (r"familles?|parentalite|enfance|petite enfance|enfants?|creches?|monoparenta\w*", SOL, "Famille et enfance",
+     1.5),
+    (r"handicap\w*|personnes? en situation de handicap|inclusion des personnes handicapees|aidants familiaux",
+     SOL, "Handicap", 2),
+    (r"egalite des chances|egalite femmes-hommes|egalite entre les femmes et les hommes|discriminations?|"
+     r"quartiers prioritaires|qpv|politique de la ville", SOL, "Egalite des chances", 1.5),
+    (r"acces aux droits|non-recours|france services|acces aux services|maisons? de services", SOL,
+     "Accès aux services", 2),
+    (r"cohesion sociale|inclusion sociale|insertion sociale|lien social|isolement|solidarit\w*|exclusion sociale"
+     r"|action sociale|intervention sociale|travail social|mediation sociale|vivre ensemble", SOL,
+     "Cohésion sociale et inclusion", 1.5),
+    (r"citoyennete|participation citoyenne|benevolat|engagement citoyen|service civique|democratie "
+     r"participative", SOL, "Citoyenneté", 1),
+    (r"sante|sante mentale|prevention sante|acces aux soins|addictions?|nutrition|contrat local de sante|"
+     r"medico-social\w*|sanitaire|ars\b", SOL, "Santé", 1.5),
+    (r"education|illettrisme|savoirs de base|alphabetisation|francais langue etrangere|fle\b|"
+     r"accompagnement a la scolarite|reussite educative|decrochage scolaire", SOL,
+     "Education et renforcement des compétences", 1),
+    (r"aide alimentaire|alimentation|precarite alimentaire|epiceries? solidaires?|banques? alimentaires?|"
+     r"restauration collective|projets? alimentaires? territoriaux|pat\b|repas|denrees", SOL, "Alimentation", 1.5),
+    (r"precarite|pauvrete|grande exclusion|sans-abri\w*|sans domicile|hebergement d'urgence|mise a l'abri|"
+     r"demunis|personnes? vulnerables|publics? fragiles|publics? vulnerables|minima sociaux|rsa\b|"
+     r"lutte contre l'exclusion|aide sociale", SOL, "Lutte contre la précarité", 2),
+    (r"inclusion numerique|fracture numerique|mediation numerique|conseillers? numeriques?|illectronisme|"
+     r"aidants? numeriques?|e-inclusion", SOL, "Inclusion numérique", 2.5),
+    (r"securite|prevention de la delinquance|violences? (?:conjugales|faites aux femmes|intrafamiliales)|"
+     r"aide aux victimes", SOL, "Sécurité", 1),
+    (r"protection animale|animaux errants|bien-etre animal", SOL, "Protection animale", 2),
+    # urbanisme / logement / aménagement
+    (r"logements?|habitat|hlm|bailleurs? sociaux|logement d'abord|habitat inclusif|residences? sociales?|"
+     r"pensions? de famille|habitat indigne|copropriete\w*|insalubr\w*", URB, "Logement et habitat", 1.5),
+    (r"accessibilite|mise en accessibilite|ad'ap", URB, "Accessibilité", 1.5),
+    (r"equipements? publics?|batiments? publics?|equipements? communaux", URB, "Equipement public", 1),
+    (r"espaces? publics?|places? publiques?|amenagement urbain|requalification", URB, "Espace public", 1),
+    (r"urbanisme|amenagement du territoire|plu\b|plui\b|revitalisation des centres|centres?-bourgs?|"
+     r"petites villes de demain|action coeur de ville|amenagement", URB, None, 1),
+    (r"friches?", URB, "Friche", 1.5),
+    (r"foncier\w*", URB, "Foncier", 1),
+    (r"cimetieres?|funeraire", URB, "Cimetières et funéraire", 2),
+    (r"voirie|reseaux divers", URB, "Voirie et réseaux", 1.5),
+    (r"rehabilitation|renovation urbaine|anru", URB, "Réhabilitation", 1),
+    (r"construction|batiments?", URB, "Bâtiments et construction", 0.5),
+    (r"espaces? verts?|jardins? partages?|jardins? familiaux|vegetalisation", URB, "Espaces verts", 1),
+    # culture / patrimoine / sports
+    (r"culture\w*|culturel\w*|artistiques?|creation artistique|education artistique|eac\b", CUL,
+     "Culture et identité collective", 1.5),
+    (r"patrimoine|monuments? historiques?|restauration d'edifices", CUL, "Patrimoine et monuments historiques",
+     2),
+    (r"spectacle vivant|theatre|musique|danse|cirque|arts de la rue", CUL, "Spectacle vivant", 1.5),
+    (r"bibliotheques?|mediatheques?|lecture publique|livres?", CUL, "Bibliothèques et livres", 1.5),
+    (r"musees?", CUL, "Musée", 2),
+    (r"sports?|sporti\w*|activites? physiques?|equipements? sportifs?|loisirs", CUL, "Sports et loisirs", 1.5),
+    (r"arts plastiques|photographie", CUL, "Arts plastiques et photographie", 2),
+    (r"medias?|journalisme|radio|education aux medias", CUL, "Médias et communication", 1),
+    (r"tourisme|touristiques?", ECO, "Tourisme", 1),
+    # nature / environnement
+    (r"biodiversite|especes?|natura 2000|trame verte|ecosystemes?|faune|flore|milieux naturels", NAT,
+     "Biodiversité", 1.5),
+    (r"forets?|forestier\w*|bois\b", NAT, "Forêts", 1),
+    (r"qualite de l'air|pollution de l'air", NAT, "Qualité de l'air", 2),
+    (r"risques? naturels?|inondations?|submersion|secheresse|adaptation au changement climatique|"
+     r"canicules?|vagues? de chaleur", NAT, "Risques naturels", 1.5),
+    (r"environnement\w*|transition ecologique|ecologi\w*|education a l'environnement|climat\w*", NAT, None, 1),
+    (r"sols?\b|pollution des sols", NAT, "Sols", 0.5),
+    # développement économique
+    (r"economie sociale et solidaire|\bess\b|innovation sociale|entrepreneuriat social|utilite sociale", ECO,
+     "Economie sociale et solidaire", 1.5),
+    (r"emploi|insertion professionnelle|insertion par l'activite economique|iae\b|retour a l'emploi|"
+     r"demandeurs? d'emploi|chomage|chantiers? d'insertion|territoires zero chomeur", ECO, "Emploi", 1.5),
+    (r"formation professionnelle|formations?|competences professionnelles|apprentissage", ECO,
+     "Formation professionnelle", 1),
+    (r"agricult\w*|agroalimentaire|exploitations? agricoles?|elevage", ECO, "Agriculture et agroalimentaire", 1.5),
+    (r"economie circulaire|reemploi|reparation|ressourceries?", ECO, "Economie circulaire", 1.5),
+    (r"circuits? courts?|economie locale|producteurs locaux", ECO, "Economie locale et circuits courts", 1.5),
+    (r"commerces?|commerciale?s?|artisanat|artisans?", ECO, "Commerces et services", 1),
+    (r"innovation|recherche|r&d|recherche et developpement", ECO, "Innovation, créativité et recherche", 0.8),
+    (r"entreprises?|developpement economique|creation d'entreprises?|industrie\w*|attractivite economique|"
+     r"pme|tpe", ECO, None, 1),
+    (r"numerique|digital\w*|numerisation|transformation numerique|intelligence artificielle|donnees", ECO,
+     "Technologies numériques et numérisation", 0.8),
+    (r"tiers-lieux?|tiers lieux?|fablabs?|espaces? de coworking", ECO, "Tiers-lieux", 2),
+    (r"international\w*|cooperation europeenne|cooperation transfrontaliere|interreg", ECO, "International", 1),
+    # mobilité
+    (r"mobilite solidaire|mobilite inclusive|mobilite pour tous|garages? solidaires?|transport a la demande|"
+     r"plateformes? de mobilite|permis de conduire", MOB, "Mobilité pour tous", 2),
+    (r"mobilites?|transports?|deplacements?", MOB, None, 1),
+    (r"velos?|cyclables?|marche a pied|modes actifs", MOB,
+     "Modes actifs : vélo, marche et aménagements associés", 1.5),
+    (r"covoiturage|autopartage|mobilite partagee", MOB, "Mobilité partagée", 2),
+    (r"transports? collectifs?|transports? en commun", MOB, "Transports collectifs et optimisation des trafics "
+     r"routiers", 1.5),
+    # énergies / déchets
+    (r"precarite energetique|renovation energetique|economies? d'energie|sobriete energetique|efficacite "
+     r"energetique|cheques? energie|isolation thermique|passoires? thermiques?", ENE,
+     "Economie d'énergie et rénovation énergétique", 2),
+    (r"dechets?|recyclage|tri\b|biodechets|compostage|valorisation des dechets", ENE,
+     "Recyclage et valorisation des déchets", 1.5),
+    (r"transition energetique|energies? renouvelables?|photovolta\w*|solaire|eolien\w*|methanisation|"
+     r"hydrogene|energie\w*", ENE, "Transition énergétique", 1),
+    (r"reseaux? de chaleur|chaleur renouvelable", ENE, "Réseaux de chaleur", 2),
+    (r"bas carbone|decarbonation|empreinte carbone|emissions de gaz a effet de serre", ENE,
+     "Réduction de l'empreinte carbone", 1.5),
+    # eau
+    (r"eau potable|ressource en eau", EAU, "Eau potable", 2),
+    (r"assainissement|eaux usees", EAU, "Assainissement des eaux", 2),
+    (r"cours d'eau|rivieres?|zones? humides|milieux aquatiques|gemapi", EAU, "Cours d'eau / canaux / plans d'eau",
+     1.5),
+    (r"eaux? pluviales?|eau de pluie", EAU, "Eau de pluie", 2),
+    (r"mers?|oceans?|littoral|marin\w*", EAU, "Mers et océans", 1),
+    # fonctions support
+    (r"ingenierie|appui methodologique|assistance a maitrise d'ouvrage|amo\b|etudes? de faisabilite|"
+     r"diagnostics?|evaluation", SUP, "Appui méthodologique", 0.7),
+    (r"mise en reseau|animation territoriale|animation de reseaux?|essaimage|capitalisation", SUP,
+     "Animation et mise en réseau", 1),
+    (r"valorisation d'actions|prix|trophees|concours", SUP, "Valorisation d'actions", 0.5),
+]
+_LEX = [(re.compile(rf"\b(?:{p})\b"), t, c, w) for p, t, c, w in LEXICON]
+_FIELD_WEIGHTS = (("title", 3.0), ("summary", 2.0), ("description", 1.0))
+_TAG_WEIGHT = 4.0
+_THEME_ORDER = {t: i for i, t in enumerate(schema.THEMES)}
+
+
+@dataclass
+class ThemeResult:
+    """Themes (primary first), categories (AT names), trigger words per theme, unmapped source tags."""
+
+    themes: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+
+
+def classify_themes(text: str | dict | None, tags: list[str] | None = None,
+                    source: str | None = None) -> ThemeResult:
+    """Themes of a call. ``text`` is either one string or ``{"title", "summary", "description"}``."""
+    parts = text if isinstance(text, dict) else {"description": text or ""}
+    scores: dict[str, float] = {}
+    cat_scores: dict[str, float] = {}
+    cat_theme: dict[str, str] = {}
+    evidence: dict[str, list[str]] = {}
+
+    def add(theme: str, cat: str | None, weight: float, word: str) -> None:
+        scores[theme] = scores.get(theme, 0.0) + weight
+        if cat:
+            cat_scores[cat] = cat_scores.get(cat, 0.0) + weight
+            cat_theme.setdefault(cat, theme)
+        words = evidence.setdefault(theme, [])
+        if word not in words and len(words) < 6:
+            words.append(word)
+
+    tag_values, unmapped = map_labels(source or "at", "themes", [str(t) for t in tags or []])
+    for value in tag_values:
+        theme, _, cat = value.partition("/")
+        add(theme, cat or None, _TAG_WEIGHT, f"tag:{cat or theme}")
+    # unmapped tags are still words: read them like a title
+    texts = [(str(parts.get(name) or ""), w) for name, w in _FIELD_WEIGHTS]
+    if unmapped:
+        texts.append((" ; ".join(unmapped), _FIELD_WEIGHTS[0][1]))
+    for raw, field_weight in texts:
+        if not raw:
+            continue
+        folded = fold(raw)
+        for rx, theme, cat, weight in _LEX:
+            hits = rx.findall(folded)
+            if hits:
+                # diminishing returns on repeated words
+                add(theme, cat, field_weight * weight * min(len(hits), 3) ** 0.5, hits[0] if isinstance(
+                    hits[0], str) else hits[0][0])
+    ranked = sorted(scores, key=lambda t: (-scores[t], _THEME_ORDER.get(t, 99)))
+    if ranked:
+        top = scores[ranked[0]]
+        ranked = [t for t in ranked if scores[t] >= max(top * 0.25, 1.0)]
+    cats = sorted((c for c in cat_scores if cat_theme[c] in ranked),
+                  key=lambda c: (-cat_scores[c], c))
+    ev = [f"{t}: {', '.join(evidence[t])}" for t in ranked]
+    return ThemeResult(themes=ranked, categories=cats, evidence=ev, unmapped=unmapped)
