@@ -1,0 +1,318 @@
+"""The weekly digest: which calls, in which sections, in which order — shared by every export format.
+
+Sections (a call appears in each section it belongs to):
+
+* ``new`` — calls whose cluster was first seen in the week;
+* ``closing`` — calls with a deadline within 14 days of the end of the week (or of "now" for the
+  current week);
+* ``changed`` — calls whose calendar changed in the week (deadline moved, added or removed).
+
+Withdrawn calls never appear; closed ones only when their deadline moved. Each section is grouped by theme
+(the call's main theme, in ``schema.THEMES`` order), CCAS-eligible calls first, then by deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+
+from pipeline import schema, settings
+
+THEME_LABELS = {
+    "solidarites-lien-social": "Solidarités / lien social",
+    "urbanisme-logement-amenagement": "Urbanisme / logement / aménagement",
+    "culture-patrimoine-sports": "Culture / patrimoine / sports",
+    "nature-environnement-risques": "Nature / environnement / risques",
+    "developpement-economique": "Développement économique",
+    "mobilite-transports": "Mobilité / transports",
+    "energies-dechets": "Énergies / déchets",
+    "eau-milieux-aquatiques": "Eau / milieux aquatiques",
+    "fonctions-support": "Fonctions support",
+}
+NO_THEME = "(sans thème)"
+CCAS_LABELS = {
+    "explicit": "CCAS/CIAS cités", "likely": "CCAS/CIAS probablement éligibles",
+    "via_commune": "Via la commune ou l'EPCI", "not_eligible": "CCAS/CIAS non éligibles",
+    "unknown": "Éligibilité non précisée",
+}
+#: CCAS-eligible first
+_CCAS_RANK = {"explicit": 0, "likely": 1, "via_commune": 2, "unknown": 3, "not_eligible": 4}
+SECTIONS = (
+    ("new", "Nouveaux appels cette semaine"),
+    ("closing", f"Clôture dans les {schema.CLOSING_SOON_DAYS} jours"),
+    ("changed", "Modifiés : calendrier changé"),
+)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    id: str
+    cluster_id: str
+    source: str
+    title: str
+    funder: str | None
+    programme: str | None
+    url: str
+    application_url: str | None
+    perimeter: str
+    perimeter_scale: str | None
+    regions: list[str]
+    departments: list[str]
+    opens_on: date | None
+    deadlines: list[date]
+    next_deadline: date | None
+    deadline_time: str | None
+    deadline_kind: str
+    status: str
+    amount_min: float | None
+    amount_max: float | None
+    ccas_eligibility: str
+    ccas_evidence: str | None
+    themes: list[str]
+    version: int
+    first_seen_at: datetime
+    changed_at: datetime | None = None
+    changes: str | None = None
+
+    @property
+    def theme(self) -> str:
+        return self.themes[0] if self.themes else NO_THEME
+
+    @property
+    def theme_label(self) -> str:
+        return THEME_LABELS.get(self.theme, self.theme)
+
+    @property
+    def ccas_label(self) -> str:
+        return CCAS_LABELS.get(self.ccas_eligibility, self.ccas_eligibility)
+
+    @property
+    def amount_text(self) -> str:
+        return amount_text(self.amount_min, self.amount_max)
+
+    @property
+    def deadline_text(self) -> str:
+        if self.next_deadline:
+            text = self.next_deadline.strftime("%d/%m/%Y")
+            return f"{text} à {self.deadline_time}" if self.deadline_time else text
+        if self.deadline_kind == "rolling":
+            return "Au fil de l'eau"
+        if self.deadlines:
+            return "Clos le " + self.deadlines[-1].strftime("%d/%m/%Y")
+        return "Non précisée"
+
+    @property
+    def updated_at(self) -> datetime:
+        return max(self.first_seen_at, self.changed_at or self.first_seen_at)
+
+
+@dataclass
+class ThemeGroup:
+    theme: str
+    label: str
+    items: list[DigestItem]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    groups: list[ThemeGroup]
+
+    @property
+    def items(self) -> list[DigestItem]:
+        return [item for group in self.groups for item in group.items]
+
+
+@dataclass
+class Digest:
+    title: str
+    week: str
+    start: datetime        # window start, aware
+    end: datetime          # window end (exclusive), aware
+    reference: date        # the day "closing within 14 days" counts from
+    generated_at: datetime
+    filters: dict[str, Any]
+    sections: list[Section] = field(default_factory=list)
+
+    def rows(self) -> list[tuple[Section, DigestItem]]:
+        return [(section, item) for section in self.sections for item in section.items]
+
+    def unique_items(self) -> list[DigestItem]:
+        seen: dict[str, DigestItem] = {}
+        for _, item in self.rows():
+            seen.setdefault(item.id, item)
+        return list(seen.values())
+
+
+def amount_text(low: float | None, high: float | None) -> str:
+    def eur(v: float) -> str:
+        return f"{v:,.0f}".replace(",", "\u202f") + " €"
+    if low is not None and high is not None and low != high:
+        return f"de {eur(low)} à {eur(high)}"
+    if high is not None:
+        return f"jusqu'à {eur(high)}"
+    if low is not None:
+        return f"à partir de {eur(low)}"
+    return "Non précisé"
+
+
+# --- window and filters -----------------------------------------------------------------------------
+
+def week_window(now: datetime, week: str | None) -> tuple[str, datetime, datetime]:
+    """``(label, start, end)``: the ISO week ``YYYY-Www`` (Monday 00:00 to Monday 00:00, Paris time), or
+    by default the 7 days ending at ``now``."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    local_now = now.astimezone(settings.TIMEZONE)
+    if week is None:     # up to and including "now": a harvest loaded at "now" is in the window
+        return local_now.strftime("%G-W%V"), now - timedelta(days=7), now + timedelta(microseconds=1)
+    match = _WEEK.match(week.strip())
+    if not match:
+        raise ValueError(f"week {week!r} is not an ISO week such as 2026-W48")
+    try:
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise ValueError(f"week {week!r} does not exist: {exc}") from exc
+    start = datetime.combine(monday, time(), settings.TIMEZONE)
+    if start > now:
+        raise ValueError(f"week {week} has not started yet")
+    return week.strip(), start, datetime.combine(monday + timedelta(days=7), time(), settings.TIMEZONE)
+
+
+def check_filters(region: str | None, departement: str | None, themes: list[str] | None,
+                  ccas: list[str] | None) -> dict[str, Any]:
+    """The filters, checked against the vocabularies and the INSEE codes; a clear error otherwise."""
+    from transforms.perimeter import departments, regions
+
+    if region is not None and region not in regions():
+        raise ValueError(f"unknown INSEE region code {region!r} (e.g. 84 for Auvergne-Rhône-Alpes)")
+    if departement is not None and departement.upper() not in departments():
+        raise ValueError(f"unknown department code {departement!r} (e.g. 69 for Rhône)")
+    bad = [t for t in themes or [] if t not in schema.THEMES]
+    if bad:
+        raise ValueError(f"unknown theme(s) {', '.join(bad)}; themes are {', '.join(schema.THEMES)}")
+    bad = [c for c in ccas or [] if c not in schema.CCAS_CLASSES]
+    if bad:
+        raise ValueError(f"unknown CCAS class(es) {', '.join(bad)}; classes are {', '.join(schema.CCAS_CLASSES)}")
+    return {"region": region, "departement": departement.upper() if departement else None,
+            "themes": list(themes) if themes else None, "ccas": list(ccas) if ccas else None}
+
+
+def _keep(item: DigestItem, filters: dict[str, Any]) -> bool:
+    from transforms.perimeter import departments
+
+    nationwide = item.perimeter_scale in ("europe", "national")
+    if filters["region"] and not (nationwide or filters["region"] in item.regions):
+        return False
+    dept = filters["departement"]
+    if dept and not (nationwide or dept in item.departments
+                     or (not item.departments and departments()[dept][1] in item.regions)):
+        return False
+    if filters["themes"] and not set(filters["themes"]) & set(item.themes):
+        return False
+    return not (filters["ccas"] and item.ccas_eligibility not in filters["ccas"])
+
+
+# --- building ---------------------------------------------------------------------------------------
+
+_ITEM_SQL = """
+SELECT c.id, c.cluster_id, c.source, c.title, c.funder, c.programme, c.url, c.application_url,
+       coalesce(c.perimeter_label, c.perimeter_scale, '') AS perimeter, c.perimeter_scale,
+       c.perimeter_regions AS regions, c.perimeter_departments AS departments, c.opens_on, c.deadlines,
+       c.next_deadline, c.deadline_time, c.deadline_kind, c.status, c.amount_min, c.amount_max,
+       c.ccas_eligibility, c.ccas_evidence, c.themes, c.version, k.first_seen_at, ch.changed_at, ch.changes
+FROM calls c
+JOIN (SELECT cluster_id, min(first_seen_at) AS first_seen_at FROM calls GROUP BY cluster_id) k USING (cluster_id)
+LEFT JOIN (
+    SELECT m.cluster_id, max(v.valid_from) AS changed_at,
+           string_agg(v.changes, '; ' ORDER BY v.valid_from, v.call_id) AS changes
+    FROM call_versions v JOIN calls m ON m.id = v.call_id
+    WHERE v.change_kind IN ('calendar', 'both') AND v.valid_from >= ? AND v.valid_from < ?
+    GROUP BY m.cluster_id
+) ch USING (cluster_id)
+WHERE c.is_preferred AND c.status <> 'withdrawn'
+"""
+
+
+def build_digest(con: duckdb.DuckDBPyConnection, *, now: datetime, week: str | None = None,
+                 region: str | None = None, departement: str | None = None, themes: list[str] | None = None,
+                 ccas: list[str] | None = None) -> Digest:
+    label, start, end = week_window(now, week)
+    filters = check_filters(region, departement, themes, ccas)
+    reference = min(end, now).astimezone(settings.TIMEZONE).date()
+    start_utc, end_utc = (d.astimezone(UTC).replace(tzinfo=None) for d in (start, end))
+    cur = con.execute(_ITEM_SQL, [start_utc, end_utc])
+    names = [d[0] for d in cur.description]
+    items = [_item(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    items = [i for i in items if _keep(i, filters)]
+    horizon = reference + timedelta(days=schema.CLOSING_SOON_DAYS)
+    members = {
+        "new": [i for i in items if start_utc <= i.first_seen_at < end_utc and i.status != "closed"],
+        "closing": [i for i in items if any(reference <= d <= horizon for d in i.deadlines)],
+        "changed": [i for i in items if i.changes],
+    }
+    digest = Digest(title=f"Appels à projets pour les CCAS/CIAS — semaine {label}", week=label, start=start,
+                    end=end, reference=reference, generated_at=now, filters=filters)
+    for key, title in SECTIONS:
+        digest.sections.append(Section(key, title, _grouped(members[key], reference)))
+    return digest
+
+
+def _item(row: dict[str, Any]) -> DigestItem:
+    row["deadlines"] = list(row["deadlines"] or [])
+    for key in ("regions", "departments", "themes"):
+        row[key] = list(row[key] or [])
+    return DigestItem(**row)
+
+
+def _grouped(items: list[DigestItem], reference: date) -> list[ThemeGroup]:
+    order = {t: i for i, t in enumerate(schema.THEMES)}
+    groups: dict[str, list[DigestItem]] = {}
+    for item in items:
+        groups.setdefault(item.theme, []).append(item)
+
+    def item_key(i: DigestItem) -> tuple:
+        upcoming = [d for d in i.deadlines if d >= reference]
+        return (_CCAS_RANK.get(i.ccas_eligibility, 9), upcoming[0] if upcoming else date.max, i.title, i.id)
+
+    return [ThemeGroup(theme, THEME_LABELS.get(theme, theme), sorted(groups[theme], key=item_key))
+            for theme in sorted(groups, key=lambda t: (order.get(t, len(order)), t))]
+
+
+# --- flat rows shared by the tabular formats ---------------------------------------------------------
+
+COLUMNS = ("section", "theme", "title", "funder", "programme", "perimeter", "next_deadline", "deadlines",
+           "opens_on", "amount_min", "amount_max", "ccas_eligibility", "ccas_evidence", "status", "changes",
+           "url", "id")
+
+
+def flat_rows(digest: Digest) -> list[dict[str, Any]]:
+    """One row per (section, call), typed: dates as ``date``, amounts as numbers, lists as lists."""
+    return [{"section": section.key, "theme": item.theme, "title": item.title, "funder": item.funder,
+             "programme": item.programme, "perimeter": item.perimeter, "next_deadline": item.next_deadline,
+             "deadlines": item.deadlines, "opens_on": item.opens_on, "amount_min": item.amount_min,
+             "amount_max": item.amount_max, "ccas_eligibility": item.ccas_eligibility,
+             "ccas_evidence": item.ccas_evidence, "status": item.status, "changes": item.changes,
+             "url": item.url, "id": item.id}
+            for section, item in digest.rows()]
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)

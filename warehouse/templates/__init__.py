@@ -1,0 +1,1 @@
+"""Templates of the exports (the HTML email digest)."""
