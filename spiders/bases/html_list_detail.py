@@ -162,7 +162,7 @@ class DetailPageMixin(AapSpider):
             if key in LIST_FIELDS and key in out:
                 out[key] = list(dict.fromkeys([*out[key], *value]))
             elif key in JOINED_FIELDS and key in out and value not in out[key]:
-                out[key] = f"{out[key]}\n{value}"
+                out[key] = value if out[key] in value else f"{out[key]}\n{value}"
             else:
                 out[key] = value
         return out
