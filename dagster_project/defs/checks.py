@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_project import quality
 from dagster_project.defs.resources import AapPaths
 from dagster_project.queries import harvest_history
-from dagster_project.staging import DUCKDB_POOL, SOURCES
+from dagster_project.staging import SOURCES
 
 LOAD_ASSET = dg.AssetKey("warehouse_calls")
 
@@ -65,23 +65,33 @@ def to_check_result(name: str, verdict: quality.Verdict, *,
                                metadata=verdict.metadata, severity=severity, asset_key=LOAD_ASSET)
 
 
-@dg.asset_check(asset=LOAD_ASSET, name="harvested_recently", partitions_def=SOURCES, pool=DUCKDB_POOL,
-                blocking=False,
-                description=f"The source had a successful harvest within the last "
-                            f"{quality.MAX_HARVEST_AGE.days} days (from harvest_runs).")
-def harvested_recently(context: dg.AssetCheckExecutionContext, aap_paths: AapPaths) -> dg.AssetCheckResult:
+SNAPSHOT_ASSET = dg.AssetKey("calls_snapshot")
+FRESHNESS_SUFFIX = "_harvested_recently"
+FRESHNESS_SPECS = [
+    dg.AssetCheckSpec(f"{source}{FRESHNESS_SUFFIX}", asset=SNAPSHOT_ASSET,
+                      description=f"{source} had a successful harvest within the last "
+                                  f"{quality.MAX_HARVEST_AGE.days} days (harvest_runs of the snapshot).")
+    for source in SOURCES.get_partition_keys()]
+
+
+@dg.multi_asset_check(specs=FRESHNESS_SPECS, can_subset=True, name="sources_harvested_recently",
+                      description="Freshness of every source, read from the published read-only snapshot "
+                                  "(never blocks the writer). Runs after each publish and daily at noon.")
+def sources_harvested_recently(context: dg.AssetCheckExecutionContext, aap_paths: AapPaths):
     from warehouse.db import connect
 
-    source = context.partition_key
     paths = aap_paths.paths()
-    history: list[dict[str, Any]] = []
-    if paths.warehouse.exists():
-        con = connect(paths.warehouse, read_only=True)
+    histories: dict[str, list[dict[str, Any]]] = {}
+    if paths.snapshot.exists():
+        con = connect(paths.snapshot, read_only=True)
         try:
-            history = harvest_history(con, source)
+            histories = {s: harvest_history(con, s) for s in SOURCES.get_partition_keys()}
         finally:
             con.close()
     # harvest_runs stores UTC wall time without zone
     now = datetime.now(UTC).replace(tzinfo=None)
-    verdict = quality.harvested_recently(quality.last_success(history), now)
-    return dg.AssetCheckResult(passed=verdict.passed, description=verdict.description, metadata=verdict.metadata)
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        source = key.name.removesuffix(FRESHNESS_SUFFIX)
+        verdict = quality.harvested_recently(quality.last_success(histories.get(source, [])), now)
+        yield dg.AssetCheckResult(asset_key=SNAPSHOT_ASSET, check_name=key.name, passed=verdict.passed,
+                                  description=verdict.description, metadata=verdict.metadata)

@@ -1,10 +1,10 @@
 """Jobs and schedules (Europe/Paris): the daily harvest of every source, the weekly digest, and a daily
-freshness sweep that evaluates the freshness check of every source even when no harvest ran."""
+freshness sweep that evaluates the freshness checks even when no harvest ran."""
 
 
 import dagster as dg
 
-from dagster_project.defs.checks import harvested_recently
+from dagster_project.defs.checks import sources_harvested_recently
 from dagster_project.defs.exports import weekly_digest
 from dagster_project.defs.ingest import raw_calls
 from dagster_project.defs.transform import staged_records
@@ -25,15 +25,13 @@ publish_job = dg.define_asset_job(
     description="Publish the read-only snapshot and write this week's digest in every format.")
 
 freshness_job = dg.define_asset_job(
-    "freshness_job", selection=dg.AssetSelection.checks(harvested_recently), partitions_def=SOURCES,
-    description="Evaluate the freshness check of one source.")
+    "freshness_job", selection=dg.AssetSelection.checks(sources_harvested_recently),
+    description="Evaluate the freshness check of every source on the published snapshot.")
 
 
-def _per_source_requests(context: dg.ScheduleEvaluationContext, prefix: str, *, tag_batch: bool
-                         ) -> list[dg.RunRequest]:
-    batch = f"{prefix}-{context.scheduled_execution_time:%Y-%m-%d}"
-    tags = {BATCH_TAG: batch} if tag_batch else {}
-    return [dg.RunRequest(run_key=f"{batch}:{source}", partition_key=source, tags=tags)
+def harvest_requests(batch: str) -> list[dg.RunRequest]:
+    """One run request per source, all tagged with the batch the publish sensor waits for."""
+    return [dg.RunRequest(run_key=f"{batch}:{source}", partition_key=source, tags={BATCH_TAG: batch})
             for source in SOURCES.get_partition_keys()]
 
 
@@ -41,7 +39,7 @@ def _per_source_requests(context: dg.ScheduleEvaluationContext, prefix: str, *, 
              description="Every day at 06:00 Paris time: one run per source; the snapshot and the exports "
                          "are published once every run of the day has finished.")
 def daily_harvest(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    return _per_source_requests(context, "daily", tag_batch=True)
+    return harvest_requests(f"daily-{context.scheduled_execution_time:%Y-%m-%d}")
 
 
 weekly_digest_schedule = dg.ScheduleDefinition(
@@ -49,8 +47,7 @@ weekly_digest_schedule = dg.ScheduleDefinition(
     description="Mondays at 07:00 Paris time: publish the snapshot and write the week's digest.")
 
 
-@dg.schedule(cron_schedule="0 12 * * *", job=freshness_job, execution_timezone=TIMEZONE,
-             description="Every day at 12:00 Paris time: check that every source was harvested "
-                         "successfully in the last 3 days.")
-def freshness_sweep(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    return _per_source_requests(context, "freshness", tag_batch=False)
+freshness_sweep = dg.ScheduleDefinition(
+    name="freshness_sweep", job=freshness_job, cron_schedule="0 12 * * *", execution_timezone=TIMEZONE,
+    description="Every day at 12:00 Paris time: check that every source was harvested successfully in the "
+                "last 3 days, even when no harvest ran.")
