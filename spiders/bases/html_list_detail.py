@@ -75,6 +75,13 @@ def after_heading(label: str, heading: str = "h2") -> str:
             f"[preceding-sibling::{heading}[1][{match}]]")
 
 
+def definition(label: str, *, with_term: bool = False) -> str:
+    """XPath of the ``dd`` that follows the ``dt`` whose text contains ``label`` (with the ``dt`` itself
+    when ``with_term``, so the value keeps its wording, e.g. "Date de clôture")."""
+    term = f'//dt[contains(normalize-space(.), "{label}")]'
+    return f"{term} | {term}/following-sibling::dd[1]" if with_term else f"{term}/following-sibling::dd[1]"
+
+
 def node_text(node: Selector) -> str:
     """Text of one node (its attribute value for ``::attr()`` selections), scripts and styles left out."""
     if isinstance(node.root, str):

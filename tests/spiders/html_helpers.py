@@ -112,7 +112,7 @@ def broken_overlay(tmp_path: Path, source: str, old: str, new: str, prefix: str 
 #: wordings of rolling calls, of several sessions, and dates that are not submission deadlines
 ROLLING_WORDS = ("au fil de l'eau", "en continu", "toute l'année", "permanent")
 SESSION_WORDS = ("vague", "session", "relève")
-DISTRACTOR_WORDS = ("commission permanente", "date de publication", "publié le", "comité de sélection",
+DISTRACTOR_WORDS = ("commission permanente", "date de publication", "publié le", "comité de",
                     "démarrage", "jury")
 
 
