@@ -73,6 +73,7 @@ def load_mapping(source: str, kind: str) -> dict[str, list[str]]:
     path = MAPPINGS_DIR / f"{source}__{kind}.csv"
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
+    assert rows and all(None not in r and r["aap_values"] is not None for r in rows), f"{path}: malformed rows"
     return {r["source_label"]: [v for v in r["aap_values"].split(";") if v] for r in rows}
 
 
