@@ -89,6 +89,8 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     if base_url:
         settings.update(project_settings.DEMO_SETTINGS, priority="project")
     settings.set("FEEDS", {str(out): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
+    # the HTTP cache of conditional requests lives next to the raw output (one folder per source)
+    settings.set("HTTPCACHE_DIR", str(Path(out).resolve().parent / "httpcache"))
     if log_path:
         settings.set("LOG_FILE", str(log_path))
     for k, v in overrides.items():

@@ -398,7 +398,7 @@ class RssShape(Shape):
 
     source = "nouvelle_aquitaine"
     feed = "/fiches-rss.xml"
-    detail_prefix = "/aides/"
+    detail_prefix = "/sante-et-solidarites/"
 
     def detail_url(self, index: int) -> str:
         return f"{self.detail_prefix}{self.call(index).slug}-{index}"
@@ -418,7 +418,7 @@ class RssShape(Shape):
             cats = "".join(f"<category>{html.escape(x)}</category>" for x in (c.kind, *c.audiences, *c.themes))
             items.append(
                 f"<item><title>{html.escape(c.title)}</title><link>{host}{self.detail_url(i)}</link>"
-                f"<guid isPermaLink=\"false\">{c.native_id}</guid><pubDate>{pub}</pubDate>"
+                f"<guid isPermaLink=\"true\">{host}{self.detail_url(i)}</guid><pubDate>{pub}</pubDate>"
                 f"<description>{html.escape('<p>' + html.escape(c.chapo) + '</p>')}</description>{cats}</item>")
         return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel>"
                 "<title>Les aides de la Région Nouvelle-Aquitaine</title>"
@@ -426,20 +426,26 @@ class RssShape(Shape):
                 + "\n".join(items) + "</channel></rss>\n").encode()
 
     def detail_html(self, c: SyntheticCall) -> str:
-        tag = '<span class="tag-appel-projet">Appel à projets</span>' if "Appel" in c.kind else ""
-        close = fr_date(c.deadlines[-1]) if c.deadlines else ""
-        cats = (
-            ("Publics", ", ".join(c.audiences)),
-            ("Domaines", ", ".join(c.themes)),
-            ("Date de fin", close),
-        )
-        blocks = "\n".join(f'<div class="categories"><h3>{h}</h3><p>{html.escape(v)}</p></div>' for h, v in cats)
-        body = (f'<main><h1 class="headline-aide">{html.escape(c.title)}</h1>{tag}\n'
-                f'<div class="mod-chapo"><p>{html.escape(c.chapo)}</p></div>\n{blocks}\n'
-                f'<div class="mod-texte"><h2>Objectifs</h2><p>{html.escape(c.objective)}</p>'
-                f'<h2>Bénéficiaires</h2><p>{html.escape(c.eligibility_text)}</p>'
-                f'<h2>Calendrier</h2><p>{html.escape(c.deadline_text)}</p>'
-                f'<h2>Montant</h2><p>{html.escape(c.amount_text)}</p></div></main>')
+        e = html.escape
+        badge = ('<div class="tags"><span class="tag tag-appel-projet">Appel à projets</span></div>'
+                 if c.kind.startswith("Appel") else "")
+        close = fr_date(c.deadlines[-1]) if c.deadlines else fr_date(c.opens_on + timedelta(days=365))
+        cats = (("Publics concernés", " ,\n            ".join(c.audiences) or "Tous publics"),
+                ("Domaines secondaires", " ,\n            ".join(c.themes)),
+                ("Date de fin de publication", close))
+        blocks = "\n".join(f'<div class="categories"><h3 class="categories__title">{h}</h3>\n<p>{e(v)}</p></div>'
+                           for h, v in cats)
+        texts = (("Objectifs", c.objective), ("Calendrier", c.deadline_text),
+                 ("Bénéficiaires", c.eligibility_text or "Voir le règlement d'intervention."),
+                 ("Montant", c.amount_text))
+        sections = "\n".join(
+            f'<div class="mod-textSimple"><h2 class="mod-textSimple__title">{h}</h2>\n'
+            f'<div class="mod-textSimple__content"><p>{e(v)}</p></div></div>' for h, v in texts if v)
+        body = (f'<main id="main"><div class="container"><div class="chapo">{badge}\n'
+                f'<h1 class="headline-aide">{e(c.title)}</h1>\n'
+                f'<div class="mod-chapo"><p>{e(c.chapo)}</p></div></div>\n'
+                f'<div class="aide-header">\n{blocks}\n</div></div>\n'
+                f'<div class="dispositif-aide">\n{sections}\n</div></main>')
         return _html_page(c.title, body)
 
     def route(self, path: str, params: dict[str, str]) -> tuple[str, Reply] | None:
