@@ -1,14 +1,11 @@
-"""Entry point of the Dagster code location: every module of ``dagster_project/defs`` (one per area)."""
-
-from __future__ import annotations
+"""Entry point of the Dagster code location: every module of ``dagster_project/defs`` (one per area),
+found through ``dagster_project/dg.toml``."""
 
 from pathlib import Path
 
 import dagster as dg
 
-import dagster_project.defs
-
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_defs(defs_root=dagster_project.defs, project_root=Path(__file__).resolve().parent.parent)
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent)

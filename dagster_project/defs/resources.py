@@ -4,6 +4,7 @@
 | --- | --- | --- |
 | AAP_DATA_DIR, AAP_WAREHOUSE, AAP_SNAPSHOT | see ``pipeline.settings`` | data folder, DuckDB file, read-only copy |
 | AAP_PORTAL | demo | ``demo``: crawl the local fixture portal; ``live``: crawl the real portals |
+| AAP_FIXTURE_OVERLAYS | (none) | demo only: fixture folders searched before ``spiders/fixtures`` (``os.pathsep``-separated) |
 | AAP_AT_TOKEN | (none) | Aides-territoires token, passed to live crawls only, never logged |
 """
 
@@ -70,13 +71,15 @@ class PortalResource(dg.ConfigurableResource):
 
 
 def portal_from_env() -> PortalResource:
-    """The portal resource as the environment asks: ``AAP_PORTAL`` and the ``AAP_AT_TOKEN`` secret."""
+    """The portal resource as the environment asks: ``AAP_PORTAL``, ``AAP_FIXTURE_OVERLAYS`` and the
+    ``AAP_AT_TOKEN`` secret."""
     mode = os.environ.get("AAP_PORTAL", "demo").strip().lower() or "demo"
     if mode not in ("demo", "live"):
         raise ValueError(f"AAP_PORTAL must be 'demo' or 'live', not {mode!r}")
     # EnvVar keeps the token out of the run config shown in the UI; it is only read when set.
     token = dg.EnvVar("AAP_AT_TOKEN") if os.environ.get("AAP_AT_TOKEN") else None
-    return PortalResource(mode=mode, at_token=token)
+    overlays = [d for d in os.environ.get("AAP_FIXTURE_OVERLAYS", "").split(os.pathsep) if d.strip()]
+    return PortalResource(mode=mode, at_token=token, overlay_dirs=overlays)
 
 
 @dg.definitions

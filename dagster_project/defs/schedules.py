@@ -17,7 +17,6 @@ BATCH_TAG = "aap/harvest_batch"
 
 harvest_source_job = dg.define_asset_job(
     "harvest_source_job", selection=dg.AssetSelection.assets(raw_calls, staged_records, warehouse_calls),
-    partitions_def=SOURCES,
     description="Crawl, transform and load one source (a partition), then run its checks.")
 
 publish_job = dg.define_asset_job(
