@@ -4,7 +4,8 @@ API and by the departmental feeds that publish in its format (Manche, Drôme).
 
 A concrete spider states where the list lives and how it pages (see :mod:`spiders.bases.json_api`), and
 which key holds the public URL of an aid (``url_key``: AT's ``url`` is relative to its site, the
-departments' ``origin_url`` is absolute). Everything else is shared: labels are emitted as given (they
+departments' ``origin_url`` is absolute), and which keys hold programmes and aid types
+(``programme_key``, ``type_key``). Everything else is shared: labels are emitted as given (they
 are mapped by ``transforms/data/mappings/<source>__*.csv``), HTML fields become plain text, dates are
 passed on as the feed writes them.
 """
@@ -26,6 +27,9 @@ class AtFormatSpider(JsonApiSpider):
 
     platform = "at_format"
     url_key: ClassVar[str] = "origin_url"
+    #: key of the programme names; key of the aid type labels (None: the feed has none)
+    programme_key: ClassVar[str] = "programs"
+    type_key: ClassVar[str | None] = "aid_types"
     record_keys: ClassVar[tuple[str, ...]] = ("id", "name", "targeted_audiences", "categories", "aid_types",
                                               "submission_deadline", "recurrence")
 
@@ -43,11 +47,11 @@ class AtFormatSpider(JsonApiSpider):
             opens_on=record.get("start_date") or None,
             deadlines=[deadline] if deadline else None,
             funder=", ".join(as_list(record.get("financers"))) or None,
-            programme=", ".join(as_list(record.get("programs"))) or None,
+            programme=", ".join(as_list(record.get(self.programme_key))) or None,
             perimeter_label=record.get("perimeter") or None,
             audience_labels=as_list(record.get("targeted_audiences")),
             theme_labels=as_list(record.get("categories")),
-            type_labels=as_list(record.get("aid_types")),
+            type_labels=as_list(record.get(self.type_key)) if self.type_key else None,
             amount_text=self.amount_text(record),
             is_call_label=is_call if isinstance(is_call, bool) else None,
             raw=record,
