@@ -289,6 +289,14 @@ def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock:
     if not versions:
         return
     previous = _previous_records(con, [(v["row"]["id"], v["previous"]) for v in versions if v["previous"]])
+    replaced = [v["row"]["id"] for v in versions if v["previous"]]
+    if replaced:
+        con.register("_closing", pa.table({"call_id": replaced}))
+        try:
+            con.execute("UPDATE call_versions SET valid_to = ? WHERE valid_to IS NULL "
+                        "AND call_id IN (SELECT call_id FROM _closing)", [clock.at])
+        finally:
+            con.unregister("_closing")
     out = []
     for item in versions:
         row = item["row"]
@@ -297,8 +305,6 @@ def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock:
             kind, text = "new", "first seen"
         else:
             kind, text = describe_changes(previous.get(row["id"]), record)
-            con.execute("UPDATE call_versions SET valid_to = ? WHERE call_id = ? AND valid_to IS NULL",
-                        [clock.at, row["id"]])
         out.append({"call_id": row["id"], "version": row["version"], "valid_from": clock.at, "valid_to": None,
                     "run_id": clock.run_id, "change_kind": kind, "changes": text,
                     "content_hash": row["content_hash"], "calendar_hash": row["calendar_hash"],
