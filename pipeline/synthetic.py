@@ -3,7 +3,7 @@
 :class:`SyntheticPortal` serves ``N`` generated calls in the exact shapes the platform spiders parse, so a
 harvest drives the real spiders through their ``base_url`` argument:
 
-* ``ile_de_france`` — OpenDataSoft v2.1 ``records`` JSON pages (``limit``/``offset``);
+* ``ile_de_france``, ``pays_de_la_loire`` — OpenDataSoft v2.1 ``records`` JSON pages (``limit``/``offset``);
 * ``nouvelle_aquitaine`` — an RSS 2.0 feed and one HTML detail page per call;
 * ``grand_est`` — paginated HTML cards and one HTML detail page per call.
 
@@ -312,6 +312,14 @@ class Shape:
     def pages(self) -> int:
         return max(1, math.ceil(self.n / self.page_size))
 
+    @classmethod
+    def capacity(cls) -> int:
+        """How many calls the source's spider reads at most (its page and feed caps)."""
+        from spiders.registry import get_spider
+
+        spider = get_spider(cls.source)
+        return cls.page_size * int(spider.max_pages_default)
+
     def route(self, path: str, params: dict[str, str]) -> tuple[str, Reply] | None:
         """``(kind, reply)`` for a live path, ``kind`` being ``list`` or ``detail``; None when unknown."""
         raise NotImplementedError
@@ -344,45 +352,43 @@ def _html_page(title: str, body: str) -> str:
             f"</title></head>\n<body>\n{body}\n</body></html>\n")
 
 
-class OdsShape(Shape):
-    """Île-de-France's OpenDataSoft dataset ``aides-appels-a-projets`` (explore API v2.1)."""
+def _paris_midnight_utc(d: date) -> str:
+    """How ODS datasets write a Paris date: its midnight in UTC (the day before, 22:00 or 23:00)."""
+    offset = 2 if 4 <= d.month <= 10 else 1
+    return (datetime.combine(d, datetime.min.time()) - timedelta(hours=offset)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
-    source = "ile_de_france"
-    path = "/api/explore/v2.1/catalog/datasets/aides-appels-a-projets/records"
-    page_size = 100
+
+class OdsShape(Shape):
+    """An OpenDataSoft dataset read through the explore API v2.1 ``records`` endpoint (``limit`` at most
+    100, ``offset + limit`` at most 10 000, as on the real portals)."""
+
+    dataset: ClassVar[str] = ""
+    max_window: ClassVar[int] = 10_000
+
+    @property
+    def path(self) -> str:
+        return f"/api/explore/v2.1/catalog/datasets/{self.dataset}/records"
 
     def record(self, c: SyntheticCall) -> dict[str, Any]:
-        def utc_midnight(d: date) -> str:
-            # the portal writes Paris midnight in UTC: the day before at 22:00 or 23:00
-            offset = 2 if 4 <= d.month <= 10 else 1
-            return (datetime.combine(d, datetime.min.time()) - timedelta(hours=offset)).strftime(
-                "%Y-%m-%dT%H:%M:%S+00:00")
-
-        return {
-            "nom_de_l_aide_de_la_demarche": c.title,
-            "reference_administrative": c.native_id,
-            "date_ouverture": utc_midnight(c.opens_on),
-            "date_cloture": utc_midnight(c.deadlines[-1]) if c.deadlines else None,
-            "qui_peut_en_beneficier": "|||".join(f"Collectivité ou institution - {a}" if a != "Associations"
-                                                 else a for a in c.audiences) or None,
-            "chapo_txt": c.chapo,
-            "objectif_txt": f"{c.objective} {c.deadline_text} {c.amount_text}".strip(),
-            "theme": list(c.themes),
-            "url_descriptif": f"https://www.iledefrance.fr/aides-et-appels-a-projets/{c.slug}",
-            "type_de_l_aide": c.kind,
-        }
+        raise NotImplementedError
 
     def route(self, path: str, params: dict[str, str]) -> tuple[str, Reply] | None:
         if path != self.path:
             return None
         try:
-            limit = max(1, min(100, int(params.get("limit", self.page_size))))
-            offset = max(0, int(params.get("offset", 0)))
+            limit = int(params.get("limit", 10))
+            offset = int(params.get("offset", 0))
         except ValueError:
             return "list", _text(400, "limit and offset must be integers")
+        if not 0 < limit <= 100 or offset < 0 or offset + limit > self.max_window:
+            return "list", _text(400, "invalid limit/offset: limit <= 100 and offset + limit <= 10000")
         results = [self.record(self.call(i)) for i in range(offset, min(self.n, offset + limit))]
         body = json.dumps({"total_count": self.n, "results": results}, ensure_ascii=False).encode()
         return "list", Reply(200, {"Content-Type": "application/json; charset=utf-8"}, body)
+
+    @classmethod
+    def capacity(cls) -> int:
+        return min(cls.max_window, super().capacity())
 
     def list_urls(self) -> list[str]:
         return [f"{self.path}?limit={self.page_size}&offset={p * self.page_size}" for p in range(self.pages())]
@@ -391,6 +397,53 @@ class OdsShape(Shape):
         params = dict(parse_qsl(urlsplit(url).query))
         offset = int(params.get("offset", 0))
         return range(offset, min(self.n, offset + int(params.get("limit", self.page_size))))
+
+
+class IleDeFranceShape(OdsShape):
+    """Île-de-France's dataset ``aides-appels-a-projets``."""
+
+    source = "ile_de_france"
+    dataset = "aides-appels-a-projets"
+
+    def record(self, c: SyntheticCall) -> dict[str, Any]:
+        return {
+            "reference_administrative": c.native_id,
+            "nom_de_l_aide_de_la_demarche": c.title,
+            "date_ouverture": _paris_midnight_utc(c.opens_on),
+            "date_cloture": _paris_midnight_utc(c.deadlines[-1]) if c.deadlines else None,
+            "qui_peut_en_beneficier": "|||".join(a if a == "Associations" else f"Collectivité ou institution - {a}"
+                                                 for a in c.audiences) or None,
+            "chapo_txt": f"<p>{html.escape(c.chapo)}</p>",
+            "objectif_txt": f"<p>{html.escape(c.objective)}</p><p>{html.escape(c.amount_text)}</p>",
+            "publics_beneficiaire_precision_txt": f"<p>{html.escape(c.eligibility_text)}</p>"
+            if c.eligibility_text else None,
+            "demarches_txt": f"<p>{html.escape(c.deadline_text)}</p>",
+            "theme": "|||".join(c.themes),
+            "url_descriptif": f"https://www.iledefrance.fr/aides-et-appels-a-projets/{c.slug}",
+        }
+
+
+class PaysDeLaLoireShape(OdsShape):
+    """Pays de la Loire's dataset ``234400034_referentiel-aides-paysdelaloirefr``."""
+
+    source = "pays_de_la_loire"
+    dataset = "234400034_referentiel-aides-paysdelaloirefr"
+
+    def record(self, c: SyntheticCall) -> dict[str, Any]:
+        return {
+            "intervention_id": c.native_id,
+            "aide_nom": c.title,
+            "aid_objet_court": c.chapo,
+            "aid_objet": f"{c.objective} {c.deadline_text} {c.amount_text}".strip(),
+            "aidconditions": c.eligibility_text or None,
+            "temporalite": "Permanent" if c.rolling else "Temporaire",
+            "aid_benef": ";".join(c.audiences) or None,
+            "type_aide": c.kind,
+            "thematique_libelle": ";".join(c.themes),
+            "date_de_debut": f"{c.opens_on:%d/%m/%Y}",
+            "date_de_fin": f"{c.deadlines[-1]:%d/%m/%Y}" if c.deadlines else None,
+            "source_lien": f"https://www.paysdelaloire.fr/les-aides/{c.slug}",
+        }
 
 
 class RssShape(Shape):
@@ -405,6 +458,12 @@ class RssShape(Shape):
 
     def list_urls(self) -> list[str]:
         return [self.feed]
+
+    @classmethod
+    def capacity(cls) -> int:
+        from spiders.registry import get_spider
+
+        return int(get_spider(cls.source).max_feed_items or 10 ** 9)
 
     def calls_on_list(self, url: str) -> range:
         return range(self.n)
@@ -459,60 +518,75 @@ class RssShape(Shape):
 
 
 class HtmlShape(Shape):
-    """Grand Est's paginated cards (``a.card``) and HTML detail pages."""
+    """Grand Est's WordPress cards (``a.card``, ``/page/N/``) and its HTML detail pages."""
 
     source = "grand_est"
-    list_path = "/aides/"
-    detail_prefix = "/aide/"
-    page_size = 24
+    host = "https://www.grandest.fr"
+    list_path = "/vos-aides-regionales/"
+    page_size = 100
 
     def detail_url(self, index: int) -> str:
-        return f"{self.detail_prefix}{self.call(index).slug}-{index}/"
+        return f"{self.list_path}{self.call(index).slug}-{index}/"
 
     def list_url(self, page: int) -> str:
-        return self.list_path if page == 1 else f"{self.list_path}?page={page}"
+        return self.list_path if page == 1 else f"{self.list_path}page/{page}/"
 
     def list_urls(self) -> list[str]:
         return [self.list_url(p) for p in range(1, self.pages() + 1)]
 
+    @classmethod
+    def capacity(cls) -> int:
+        from spiders.registry import get_spider
+
+        spider = get_spider(cls.source)
+        per_page = min(cls.page_size, spider.max_entries or cls.page_size)
+        return per_page * int(spider.max_pages_default)
+
     def calls_on_list(self, url: str) -> range:
-        page = int(dict(parse_qsl(urlsplit(url).query)).get("page", 1))
+        tail = url[len(self.list_path):].strip("/")
+        page = int(tail.split("/")[-1]) if tail else 1
         return range((page - 1) * self.page_size, min(self.n, page * self.page_size))
 
     def list_html(self, page: int) -> str:
+        e = html.escape
         cards = []
         for i in self.calls_on_list(self.list_url(page)):
             c = self.call(i)
-            close = f"{c.deadlines[-1]:%d/%m/%Y}" if c.deadlines else "Au fil de l'eau"
-            cards.append(
-                f'<a class="card" href="{self.detail_url(i)}"><h3 class="card-title">{html.escape(c.title)}</h3>'
-                f'<span class="new_type">Date limite de dépôt : <strong>{close}</strong></span></a>')
-        nav = (f'<nav class="pagination"><a class="next" rel="next" href="{self.list_url(page + 1)}">Suivant</a>'
-               "</nav>" if page < self.pages() else "")
-        return _html_page("Les aides de la Région Grand Est",
-                          '<div class="cards">\n' + "\n".join(cards) + "\n</div>" + nav)
+            kind = (f"Date limite de dépôt : <strong>{c.deadlines[-1]:%d/%m/%Y}</strong>"
+                    if c.deadlines and c.kind.startswith("Appel") else "Aide")
+            cards.append(f'<a class="card" href="{self.host}{self.detail_url(i)}">\n'
+                         f'<div class="txt new_txt"><span class="new_type">{kind}</span>\n'
+                         f'<h3 class="title">{e(c.title)}</h3></div></a>')
+        nav = (f'<a class="next page-numbers" href="{self.host}{self.list_url(page + 1)}">Suivant</a>'
+               if page < self.pages() else "")
+        return _html_page("Vos aides régionales - Région Grand Est",
+                          '<main id="main"><h1>Vos aides régionales</h1>\n<div class="cards cards--aides">\n'
+                          + "\n".join(cards) + f'\n</div>\n<nav class="pagination">{nav}</nav></main>')
 
     def detail_html(self, c: SyntheticCall) -> str:
-        body = (f'<article class="aide"><h1>{html.escape(c.title)}</h1>\n'
-                f'<div class="chapo"><p>{html.escape(c.chapo)}</p></div>\n'
-                f'<section class="objectifs"><h2>Objectifs</h2><p>{html.escape(c.objective)}</p></section>\n'
-                f'<section class="beneficiaires"><h2>Qui peut en bénéficier ?</h2>'
-                f'<p>{html.escape(c.eligibility_text)}</p></section>\n'
-                f'<section class="calendrier"><h2>Calendrier</h2><p>{html.escape(c.deadline_text)}</p></section>\n'
-                f'<section class="montant"><h2>Montant</h2><p>{html.escape(c.amount_text)}</p></section>'
-                "</article>")
-        return _html_page(c.title, body)
+        e = html.escape
+        audiences = "".join(f"<li>{e(a)}</li>" for a in c.audiences or ("Tous publics",))
+        themes = "".join(f"<li>{e(t)}</li>" for t in c.themes)
+        sections = (("Objectifs", c.objective),
+                    ("Critères d'éligibilité", c.eligibility_text or "Voir le règlement d'intervention."),
+                    ("Montant de l'aide", c.amount_text), ("Calendrier", c.deadline_text))
+        content = "\n".join(f"<h3>{h}</h3>\n<p>{e(v)}</p>" for h, v in sections if v)
+        body = (f'<main id="main"><article class="aide">\n<h1 class="aide__title">{e(c.title)}</h1>\n'
+                f'<div class="aide__chapo"><p>{e(c.chapo)}</p></div>\n<div class="aide__infos">\n'
+                f'<div class="aide__info aide__info--beneficiaires"><h2>Bénéficiaires</h2><ul>{audiences}</ul></div>\n'
+                f'<div class="aide__info aide__info--thematiques"><h2>Thématiques</h2><ul>{themes}</ul></div>\n'
+                f'</div>\n<div class="aide__content wysiwyg">\n{content}\n</div></article></main>')
+        return _html_page(f"{c.title} - Région Grand Est", body)
 
     def route(self, path: str, params: dict[str, str]) -> tuple[str, Reply] | None:
-        if path == self.list_path:
-            try:
-                page = int(params.get("page", 1))
-            except ValueError:
-                return "list", _text(400, "page must be an integer")
-            if not 1 <= page <= self.pages():
-                return "list", _text(404, f"no page {page}")
-            return "list", Reply(200, {"Content-Type": "text/html; charset=utf-8"}, self.list_html(page).encode())
-        index = self.detail_index(path, self.detail_prefix, "/")
+        if path == self.list_path or path.startswith(self.list_path + "page/"):
+            tail = path[len(self.list_path):].strip("/")
+            number = tail.split("/")[-1] if tail else "1"
+            if not number.isdigit() or not 1 <= int(number) <= self.pages():
+                return "list", _text(404, f"no listing page {tail}")
+            return "list", Reply(200, {"Content-Type": "text/html; charset=utf-8"},
+                                 self.list_html(int(number)).encode())
+        index = self.detail_index(path, self.list_path, "/")
         if index is None or path != self.detail_url(index):
             return None
         return "detail", Reply(200, {"Content-Type": "text/html; charset=utf-8"},
@@ -520,14 +594,27 @@ class HtmlShape(Shape):
 
 
 #: the shapes the portal serves, by source
-SHAPES: dict[str, type[Shape]] = {s.source: s for s in (OdsShape, RssShape, HtmlShape)}
+SHAPES: dict[str, type[Shape]] = {s.source: s for s in (IleDeFranceShape, PaysDeLaLoireShape, RssShape,
+                                                         HtmlShape)}
 
 
 def split_sizes(n: int, sources: Iterable[str] = tuple(SHAPES)) -> dict[str, int]:
-    """Share ``n`` calls evenly between ``sources`` (the first ones get the remainder)."""
+    """Share ``n`` calls between ``sources`` as evenly as their spiders' caps allow (a source whose
+    feed or pagination cap is reached gets no more; the others take the rest)."""
     names = list(sources)
-    base, extra = divmod(n, len(names))
-    return {name: base + (1 if i < extra else 0) for i, name in enumerate(names)}
+    caps = {name: SHAPES[name].capacity() for name in names}
+    if n > sum(caps.values()):
+        raise ValueError(f"{n} calls exceed what the spiders of {', '.join(names)} read ({sum(caps.values())})")
+    sizes = dict.fromkeys(names, 0)
+    left, open_names = n, [name for name in names if caps[name] > 0]
+    while left and open_names:
+        share, extra = divmod(left, len(open_names))
+        for i, name in enumerate(open_names):
+            give = min(caps[name] - sizes[name], share + (1 if i < extra else 0))
+            sizes[name] += give
+            left -= give
+        open_names = [name for name in open_names if sizes[name] < caps[name]]
+    return sizes
 
 
 # --- the portal ------------------------------------------------------------------------------------

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.synthetic import Faults, SyntheticPortal, generate_call, split_sizes
+from pipeline.synthetic import SHAPES, Faults, SyntheticPortal, generate_call, split_sizes
+from tests.reliability.drive import spider_items
 
 ODS = "/ile_de_france/api/explore/v2.1/catalog/datasets/aides-appels-a-projets/records"
 
@@ -152,16 +154,16 @@ def test_html_faults_latin1_truncated_malformed_giant_redirect() -> None:
 
 def test_robots_and_unparseable_dates() -> None:
     portal = SyntheticPortal(split_sizes(30), seed=3, faults={
-        "grand_est": Faults(robots_disallow=("/aide/",), bad_date_rate=1.0)})
+        "nouvelle_aquitaine": Faults(robots_disallow=("/sante-et-solidarites/",), bad_date_rate=1.0)})
     robots = portal.resolve("GET", "/robots.txt", "", {}).body.decode()
-    assert "Disallow: /grand_est/aide/" in robots
-    assert all(not portal.call("grand_est", i).deadlines for i in range(portal.sizes["grand_est"]))
-    assert portal.expected("grand_est", attempts=3)["reachable"] == set()
+    assert "Disallow: /nouvelle_aquitaine/sante-et-solidarites/" in robots
+    assert all(not portal.call("nouvelle_aquitaine", i).deadlines for i in range(portal.sizes["nouvelle_aquitaine"]))
+    assert portal.expected("nouvelle_aquitaine", attempts=3)["reachable"] == set()
 
 
 def test_served_over_http_with_counts() -> None:
     with SyntheticPortal(split_sizes(12), seed=6) as portal:
-        url = portal.base_url("grand_est") + "/aides/"
+        url = portal.base_url("grand_est") + "/vos-aides-regionales/"
         with urllib.request.urlopen(url, timeout=5) as resp:
             body = resp.read()
             etag = resp.headers["ETag"]
@@ -178,3 +180,29 @@ def test_faults_parse_from_text() -> None:
     assert (f.error_rate, f.down, f.robots_disallow, f.giant_bytes) == (0.2, True, ("/a/", "/b/"), 10)
     with pytest.raises(ValueError):
         Faults.parse("nonsense=1")
+
+
+@pytest.mark.parametrize("source", sorted(SHAPES))
+def test_the_real_spider_reads_every_synthetic_call(source: str) -> None:
+    portal = SyntheticPortal({source: 130}, seed=21)
+    items = spider_items(portal, source)
+    assert len(items) == 130
+    assert len({i["native_id"] for i in items}) == 130
+    titles = {portal.call(source, i).title for i in range(130)}
+    assert {i["title"] for i in items} == titles
+    for item in items:
+        index = int(re.search(r"Référence interne AAP-[A-Z]{3}-(\d{6})", item["description"]).group(1))
+        call = portal.call(source, index)
+        assert item["title"] == call.title
+        assert call.eligibility_text in (item.get("eligibility_text") or "") + (item.get("description") or "")
+        assert "\ufffd" not in item["title"] and "Ã" not in item["title"]
+
+
+def test_split_sizes_respects_the_spiders_caps() -> None:
+    caps = {name: shape.capacity() for name, shape in SHAPES.items()}
+    for n in (0, 7, 1000, 5000, 20000):
+        sizes = split_sizes(n)
+        assert sum(sizes.values()) == n
+        assert all(sizes[s] <= caps[s] for s in sizes)
+    with pytest.raises(ValueError):
+        split_sizes(sum(caps.values()) + 1)
