@@ -157,7 +157,7 @@ class HtmlSourceTests:
         assert any(w in deadlines for w in SESSION_WORDS), "a call with several sessions"
         assert any(w in deadlines for w in DISTRACTOR_WORDS), "a date that is not a deadline"
         eligibility = " ".join(it.get("eligibility_text", "") for it in items)
-        assert "CCAS" in eligibility or "CIAS" in eligibility
+        assert any(w in eligibility for w in ("CCAS", "CIAS", "centres communaux", "centre communal"))
 
     def test_labels_are_mapped(self) -> None:
         items = self.crawl().items
