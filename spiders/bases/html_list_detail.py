@@ -102,6 +102,8 @@ class DetailPageMixin(AapSpider):
 
     detail_checks: ClassVar[dict[str, tuple[int, int | None]]] = {}
     detail_fields: ClassVar[dict[str, Field]] = {}
+    #: extra values of the detail page kept only in ``raw`` (e.g. a CMS node id), keyed by any name
+    raw_fields: ClassVar[dict[str, Field]] = {}
     native_id_regex: ClassVar[str | None] = None
 
     @classmethod
@@ -182,8 +184,9 @@ class DetailPageMixin(AapSpider):
         source_entry = raw_listed if raw_listed is not None else listed
         fields = self.combine(listed, detail, source_entry)
         live = self.live_url(response.url)
+        raw_detail = {**detail, **self.read_fields(response, self.raw_fields)}
         return self.make_item(response, native_id=self.native_id(live), url=live,
-                              raw={"list": source_entry, "detail": detail}, **fields)
+                              raw={"list": source_entry, "detail": raw_detail}, **fields)
 
     def combine(self, listed: dict[str, Any], detail: dict[str, Any],
                 source_entry: dict[str, Any]) -> dict[str, Any]:
