@@ -51,4 +51,5 @@ class FondationDeFranceSpider(HtmlListDetailSpider):
         "amount_text": Field(after_heading("Montant"), xpath=True),
         "theme_labels": Field("ul.tags li.tags__item", many=True),
         "is_call_label": Field("p.hero__type", flag=True, max_items=1),
+        "application_url": Field("a.button--primary::attr(href)", max_items=1),
     }

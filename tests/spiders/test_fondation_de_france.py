@@ -18,3 +18,7 @@ class TestFondationDeFrance(HtmlSourceTests):
             assert it["deadline_text"].startswith("Date limite de dépôt du dossier")
             assert it["is_call_label"] is True
             assert it["raw"]["list"]["status_label"] == it["status_label"]
+
+    def test_application_link_is_kept_as_given(self) -> None:
+        for it in crawl_offline(self.spider).items:
+            assert it["application_url"].startswith("https://") and "portal.test" not in it["application_url"]

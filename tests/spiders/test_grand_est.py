@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from spiders.base import LayoutError
 from spiders.sources.grand_est import GrandEstSpider
 from tests.offline import crawl_offline
-from tests.spiders.html_helpers import HtmlSourceTests
+from tests.spiders.html_helpers import HtmlSourceTests, broken_overlay
 
 
 class TestGrandEst(HtmlSourceTests):
@@ -22,3 +27,14 @@ class TestGrandEst(HtmlSourceTests):
             assert calendar == it["raw"]["detail"]["deadline_text"]
         for it in aids:
             assert it["deadline_text"] == it["raw"]["detail"]["deadline_text"]
+
+    def test_empty_listing_fails_unless_the_source_allows_it(self, tmp_path: Path) -> None:
+        overlay = broken_overlay(tmp_path, self.spider.name, 'class="card"', 'class="carte"', prefix="list-")
+        with pytest.raises(LayoutError, match=r"\[grand_est\] selector 'div.cards a.card' \(list entries\)"):
+            crawl_offline(self.spider, overlay_dirs=[overlay])
+
+        class EmptyOk(GrandEstSpider):
+            empty_ok = True
+
+        crawl = crawl_offline(EmptyOk, overlay_dirs=[overlay])
+        assert crawl.items == [] and len(crawl.requests) == 2
