@@ -136,7 +136,7 @@ class DetailPageMixin(AapSpider):
             if not value:
                 if spec.min_items:
                     raise LayoutError(f"[{self.name}] selector {spec.query!r} ({name}) matched only empty "
-                                      "node(s): the portal layout has changed")
+                                      f"node(s) on {getattr(sel, 'url', 'page')}: the portal layout has changed")
                 continue
             values[name] = value
         return values
@@ -170,8 +170,9 @@ class DetailPageMixin(AapSpider):
         for key, value in second.items():
             if key in LIST_FIELDS and key in out:
                 out[key] = list(dict.fromkeys([*out[key], *value]))
-            elif key in JOINED_FIELDS and key in out and value not in out[key]:
-                out[key] = value if out[key] in value else f"{out[key]}\n{value}"
+            elif key in JOINED_FIELDS and key in out:
+                if value not in out[key]:
+                    out[key] = value if out[key] in value else f"{out[key]}\n{value}"
             else:
                 out[key] = value
         return out
@@ -227,8 +228,11 @@ class HtmlListDetailSpider(DetailPageMixin):
                                             min_items=0 if self.empty_ok else self.min_entries,
                                             max_items=self.max_entries)
         for entry in entries:
-            href = self.expect(entry, self.entry_link, what="detail link")[0].get()
-            listed = self.read_fields(entry, self.list_fields)
+            try:
+                href = self.expect(entry, self.entry_link, what="detail link")[0].get()
+                listed = self.read_fields(entry, self.list_fields)
+            except LayoutError as exc:
+                raise LayoutError(f"{exc} (in an entry {self.entry_query!r} of {response.url})") from exc
             yield scrapy.Request(self.fetch_url(self.live_link(response, href)), callback=self.parse_detail,
                                  cb_kwargs={"listed": listed})
         if not self.next_page_query:

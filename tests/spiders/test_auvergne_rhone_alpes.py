@@ -22,3 +22,16 @@ class TestAuvergneRhoneAlpes(HtmlSourceTests):
             assert it["deadline_text"].startswith(it["raw"]["list"]["deadline_text"])
         for it in items:
             assert it["is_call_label"] == (it["type_labels"][0] != "Aide")
+
+
+def test_merge_keeps_both_deadline_wordings_once_and_unites_labels() -> None:
+    merge = AuvergneRhoneAlpesSpider.merge
+    card = {"deadline_text": "Date limite du dépôt : 07/12/2026", "type_labels": ["Appel à projets"]}
+    assert merge(card, {"deadline_text": "Date limite du dépôt : 07/12/2026\nJury le 20/01/2027"})[
+        "deadline_text"] == "Date limite du dépôt : 07/12/2026\nJury le 20/01/2027"
+    assert merge({"deadline_text": "Date limite du dépôt : 07/12/2026\nJury"},
+                 {"deadline_text": "Jury"})["deadline_text"] == "Date limite du dépôt : 07/12/2026\nJury"
+    assert merge(card, {"deadline_text": "Calendrier : en continu"})["deadline_text"] == (
+        "Date limite du dépôt : 07/12/2026\nCalendrier : en continu")
+    assert merge(card, {"type_labels": ["Aide", "Appel à projets"]})["type_labels"] == ["Appel à projets", "Aide"]
+    assert merge({"title": "Carte"}, {"title": "Page"})["title"] == "Page"

@@ -38,3 +38,11 @@ class TestGrandEst(HtmlSourceTests):
 
         crawl = crawl_offline(EmptyOk, overlay_dirs=[overlay])
         assert crawl.items == [] and len(crawl.requests) == 2
+
+    def test_changed_card_markup_names_the_entry_and_the_listing_page(self, tmp_path: Path) -> None:
+        overlay = broken_overlay(tmp_path, self.spider.name, 'class="txt new_txt"', 'class="texte"', prefix="list-")
+        with pytest.raises(LayoutError) as err:
+            crawl_offline(self.spider, overlay_dirs=[overlay])
+        message = str(err.value)
+        assert "div.txt.new_txt h3" in message and "'div.cards a.card'" in message
+        assert message.endswith("/grand_est/vos-aides-regionales/)")
