@@ -35,7 +35,7 @@ from warehouse.versions import describe_changes, version_record
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
 LIST_FIELDS = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
                "perimeter_departments", "deadline_flags", "unmapped_labels")
-#: dict-valued record fields, stored as JSON
+#: structured record fields (objects or lists), stored as JSON
 JSON_FIELDS = ("theme_evidence", "raw")
 #: text record fields (``native_id`` may also be a number: it is stored as text)
 TEXT_FIELDS = tuple(f for f in schema.RECORD_FIELDS
@@ -176,8 +176,8 @@ def record_problem(rec: Any, source: str) -> str | None:
     if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
         return "is_call_for_projects is not a boolean"
     for f in JSON_FIELDS:
-        if rec[f] is not None and not isinstance(rec[f], dict):
-            return f"{f} is not an object"
+        if rec[f] is not None and not isinstance(rec[f], (dict, list)):
+            return f"{f} is {type(rec[f]).__name__}, not a JSON object or list"
     for value in [rec["opens_on"], rec["next_deadline"], *(rec["deadlines"] or [])]:
         if value is not None:
             try:

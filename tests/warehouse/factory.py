@@ -47,7 +47,7 @@ def record(source: str = "region_nouvelle_aquitaine", native_id: str = "aap-bien
         "ccas_rule": "names_ccas",
         "themes": ["solidarites-lien-social"],
         "categories": ["Personnes âgées"],
-        "theme_evidence": {"solidarites-lien-social": ["personnes âgées"]},
+        "theme_evidence": ["solidarites-lien-social: personnes âgées, maintien à domicile"],
         "aid_types": ["grant"],
         "amount_min": None,
         "amount_max": 50000.0,
