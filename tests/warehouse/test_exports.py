@@ -11,6 +11,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 from tests.warehouse.factory import at, batch, record
+from warehouse.db import connect
 from warehouse.exports import atom, ics
 from warehouse.exports.weekly import FORMATS, export_weekly
 from warehouse.load import load_harvest
@@ -67,6 +68,14 @@ def test_sections_hold_the_right_calls_in_order(snapshot):
     assert got["closing"] == [s["closing"]["id"]]
     assert got["changed"] == [s["moved"]["id"]]
     assert s["gone"]["id"] not in sum(got.values(), [])
+    con = connect(s["snap"], read_only=True)
+    try:
+        assert con.execute("SELECT status FROM calls WHERE id = ?", [s["gone"]["id"]]).fetchall() == [
+            ("withdrawn",)]
+        assert con.execute("SELECT changes FROM call_versions WHERE call_id = ? AND version = 2",
+                           [s["moved"]["id"]]).fetchall() == [("deadline moved from 2027-01-15 to 2027-02-01",)]
+    finally:
+        con.close()
 
 
 def test_json_groups_by_main_theme_with_change_text(snapshot):
