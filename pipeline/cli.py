@@ -9,6 +9,7 @@ import sys
 #: modules exposing ``register(subparsers)``; each adds its sub-commands
 COMMAND_MODULES = (
     "pipeline.commands",
+    "pipeline.bench",
     "transforms.commands",
     "warehouse.commands",
 )

@@ -239,9 +239,12 @@ class Faults:
     """Faults of one source, each a share of its URLs (drawn per URL from the seed).
 
     ``error_rate`` URLs answer ``error_status``: of those, ``permanent_share`` fail on every attempt and
-    the others recover after one or two. ``timeout_rate`` URLs hang ``hang_s`` seconds on their first
-    attempt (set it above the client's DOWNLOAD_TIMEOUT). With ``lists`` False, errors and timeouts
-    spare the listing pages (feeds, API pages, card lists). HTML faults apply to detail pages only.
+    the others recover after one or two. ``timeout_rate`` URLs hang ``hang_s`` seconds on the first
+    attempt that would succeed (set it above the client's DOWNLOAD_TIMEOUT). With ``lists`` False, errors and timeouts
+    spare the listing pages (feeds, API pages, card lists). HTML faults apply to detail pages only;
+    ``latin1_kinds`` says how ISO-8859-1 pages announce themselves (see
+    :meth:`SyntheticPortal.latin1_variant`). ``invalid_rate`` calls have an empty title in the listing
+    (a broken dataset row: the record cannot be stored).
     """
 
     error_rate: float = 0.0
@@ -258,6 +261,8 @@ class Faults:
     giant_rate: float = 0.0
     giant_bytes: int = 3 * 1024 * 1024
     bad_date_rate: float = 0.0
+    invalid_rate: float = 0.0
+    latin1_kinds: tuple[str, ...] = ("declared", "missing", "wrong")
     robots_disallow: tuple[str, ...] = ()
     down: bool = False
     lists: bool = True
@@ -674,10 +679,27 @@ class SyntheticPortal:
         cached = self._calls.get(key)
         if cached is not None and cached.version == version:
             return cached
-        bad = unit(self.seed, "bad-date", source, index) < self.faults.get(source, Faults()).bad_date_rate
+        f = self.faults.get(source, Faults())
+        bad = unit(self.seed, "bad-date", source, index) < f.bad_date_rate
         made = generate_call(self.seed, source, index, version=version, anchor=self.anchor, unparseable=bad)
+        if self.is_invalid(source, index):
+            made = replace(made, title="")
         self._calls[key] = made
         return made
+
+    def is_invalid(self, source: str, index: int) -> bool:
+        """Whether the call is served as a broken row (empty title)."""
+        return unit(self.seed, "invalid", source, index) < self.faults.get(source, Faults()).invalid_rate
+
+    def set_faults(self, source: str, faults: Faults | None) -> None:
+        """Change a source's faults between two harvests (attempt counters start again)."""
+        with self._lock:
+            if faults is None:
+                self.faults.pop(source, None)
+            else:
+                self.faults[source] = faults
+            self._attempts.clear()
+            self._calls.clear()
 
     def advance(self) -> list[tuple[str, int]]:
         """Start a new generation (the portal "changes between two harvests"); returns what changed."""
@@ -705,7 +727,7 @@ class SyntheticPortal:
         return 1 + int(self.fault_draw(source, url, "attempts") * 2)
 
     def hangs(self, source: str, url: str) -> bool:
-        """Whether the first attempt at ``url`` hangs past the client's timeout."""
+        """Whether the first attempt at ``url`` that would succeed hangs past the client's timeout."""
         if not self.faults.get(source, Faults()).lists and self.is_list(source, url):
             return False
         return self.fault_draw(source, url, "timeout") < self.faults.get(source, Faults()).timeout_rate
@@ -778,9 +800,10 @@ class SyntheticPortal:
         with self._lock:
             self._attempts[(source, key)] += 1
             attempt = self._attempts[(source, key)]
-        if attempt <= self.failing_attempts(source, key):
+        failing = self.failing_attempts(source, key)
+        if attempt <= failing:
             return _text(f.error_status if not f.down else 503, "service temporarily unavailable")
-        if attempt == 1 and self.hangs(source, key):
+        if attempt == failing + 1 and self.hangs(source, key):
             return replace(_text(504, "too late"), delay=f.hang_s)
         if not redirected and self.fault_draw(source, key, "redirect") < f.redirect_rate:
             return Reply(301, {"Location": f"/{source}/_moved{key}", "Content-Type": "text/plain"}, b"moved")
@@ -816,9 +839,10 @@ class SyntheticPortal:
     def latin1_variant(self, source: str, key: str) -> str | None:
         """None, or how an ISO-8859-1 page announces itself: ``declared`` (right charset header),
         ``missing`` (no charset anywhere) or ``wrong`` (says UTF-8)."""
-        if self.fault_draw(source, key, "latin1") >= self.faults.get(source, Faults()).latin1_rate:
+        f = self.faults.get(source, Faults())
+        if self.fault_draw(source, key, "latin1") >= f.latin1_rate or not f.latin1_kinds:
             return None
-        return ("declared", "missing", "wrong")[int(self.fault_draw(source, key, "latin1-kind") * 3)]
+        return f.latin1_kinds[int(self.fault_draw(source, key, "latin1-kind") * len(f.latin1_kinds))]
 
     def _conditional(self, reply: Reply, headers: dict[str, str]) -> Reply:
         etag = '"' + hashlib.sha1(reply.body).hexdigest()[:20] + '"'

@@ -1,0 +1,607 @@
+"""``aap bench``: how fast aap is at scale, with numbers anyone can reproduce (127.0.0.1 only).
+
+For each size N the bench serves a :mod:`pipeline.synthetic` portal of N calls (in its own process) and
+measures, in this order:
+
+1. **bare crawl** — the same spiders, requests and concurrency as a harvest, items discarded (no feed,
+   no HTTP cache): what Scrapy alone costs;
+2. **full pipeline** — :func:`pipeline.run.harvest` (crawl + transforms + load + snapshot + weekly
+   exports) in a child process, its peak memory sampled over the whole process tree (crawls included);
+3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
+   rows the load wrote;
+4. **transforms alone** on 10 000 raw items (one thread, so one core) and the **DuckDB load** of those
+   10 000 calls into an empty warehouse.
+
+The table is printed and written into BENCHMARKS.md between the ``bench`` markers (text outside them is
+kept), with the machine, the date and the command. ``--profile`` adds a cProfile summary of one crawl and
+of the transforms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.settings import PROJECT_ROOT, TIMEZONE, paths
+
+#: the synthetic portal's "today": deadlines are drawn around it
+ANCHOR = date(2026, 10, 1)
+DEFAULT_SIZES = (1000, 5000, 20000)
+MARK_START = "<!-- bench:start (written by `aap bench`; edit outside the markers) -->"
+MARK_END = "<!-- bench:end -->"
+#: the bare crawl: no feed export, no HTTP cache; everything else as in a harvest
+BARE_SETTINGS = {"FEEDS": {}, "HTTPCACHE_ENABLED": False}
+
+
+# --- memory of a process tree ----------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants, in bytes (Linux ``/proc``)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += _rss_bytes(p)
+        stack.extend(_children(p))
+    return total
+
+
+class PeakSampler:
+    """Samples the resident memory of a process tree every ``interval`` seconds; ``peak`` in bytes."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# --- the portal in its own process -----------------------------------------------------------------
+
+@dataclass
+class PortalProcess:
+    """``python -m pipeline.synthetic`` in a child process, driven through its control routes."""
+
+    n: int
+    seed: int
+    url: str = ""
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def __enter__(self) -> PortalProcess:
+        cmd = [sys.executable, "-m", "pipeline.synthetic", "--n", str(self.n), "--seed", str(self.seed)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith("READY "):
+            self.proc.kill()
+            raise RuntimeError(f"the synthetic portal did not start: {line!r}")
+        self.url = line.split()[1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def _call(self, method: str, route: str) -> dict[str, Any]:
+        req = urllib.request.Request(f"{self.url}/_portal/{route}", method=method, data=b"" if method == "POST"
+                                     else None)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("GET", "stats")
+
+    def reset(self) -> None:
+        self._call("POST", "reset-stats")
+
+    def sources(self) -> list[str]:
+        return [s for s, n in self.stats()["sizes"].items() if n]
+
+    def base_url(self, source: str) -> str:
+        return f"{self.url}/{source}"
+
+
+def _served(stats: dict[str, Any]) -> dict[str, int]:
+    """Requests, 304s and bytes the portal answered, over every source."""
+    per = stats["stats"].values()
+    return {"requests": sum(s["requests"] for s in per), "bytes": sum(s["bytes_sent"] for s in per),
+            "not_modified": sum(s["statuses"].get("304", 0) for s in per),
+            "errors": sum(v for s in per for k, v in s["statuses"].items() if int(k) >= 400)}
+
+
+# --- one harvest in a child process ----------------------------------------------------------------
+
+def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: datetime,
+                      *, profile: Path | None = None) -> tuple[dict[str, Any], int, float]:
+    """Run ``harvest`` in a child process; returns (its JSON summary, peak RSS of the tree, wall seconds)."""
+    out = data_dir / "child-result.json"
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pipeline.bench", "--child", "--portal", portal_url, "--data-dir", str(data_dir),
+           "--now", now.isoformat(), "--out", str(out), *(f"--source={s}" for s in sources)]
+    if profile:
+        cmd[1:1] = ["-m", "cProfile", "-o", str(profile)]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with PeakSampler(proc.pid) as sampler:
+        _, err = proc.communicate()
+    wall = time.monotonic() - t0
+    if proc.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"harvest child failed ({proc.returncode}): {err.strip()[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8")), sampler.peak, wall
+
+
+def child_main(args: argparse.Namespace) -> int:
+    """The harvest child: one harvest against the portal, a JSON summary written to ``--out``."""
+    from pipeline.run import demo_env, harvest
+    from spiders.settings import DEMO_SETTINGS
+
+    p = paths(args.data_dir)
+    now = datetime.fromisoformat(args.now)
+    report = harvest(args.sources, paths=p, now=now, base_url_for=lambda s: f"{args.portal}/{s}",
+                     crawl_settings=DEMO_SETTINGS, crawl_env=demo_env())
+    summary = {"run_id": report.run_id, "seconds": report.seconds, "rows": report.rows(),
+               "export_errors": report.export_errors, "written": rows_written(p.warehouse, report.run_id),
+               "items": sum(o.crawl.items for o in report.outcomes.values()),
+               "records": sum(len(o.records) for o in report.outcomes.values()),
+               "failed": [n for n, o in report.outcomes.items() if not o.crawl.ok],
+               "reasons": {n: o.crawl.reason for n, o in report.outcomes.items() if o.crawl.reason}}
+    Path(args.out).write_text(json.dumps(summary, default=str), encoding="utf-8")
+    return 0
+
+
+def rows_written(db: Path, run_id: str) -> dict[str, int]:
+    """Rows the load of ``run_id`` wrote, by table (calls rows are rewritten whenever seen, to stamp
+    ``last_seen_at``; versions only on a content or calendar change)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        one = lambda sql: int(con.execute(sql, [run_id]).fetchone()[0])  # noqa: E731
+        return {"calls": one("SELECT count(*) FROM calls WHERE last_seen_run = ?"),
+                "call_versions": one("SELECT count(*) FROM call_versions WHERE run_id = ?"),
+                "call_sources": one("SELECT count(*) FROM call_sources WHERE last_run_id = ?"),
+                "quarantine": one("SELECT count(*) FROM quarantine WHERE run_id = ?"),
+                "harvest_runs": one("SELECT count(*) FROM harvest_runs WHERE run_id = ?")}
+    finally:
+        con.close()
+
+
+# --- bare crawl ------------------------------------------------------------------------------------
+
+def bare_crawl(portal: PortalProcess, sources: list[str], work: Path, parallel: int) -> tuple[float, int]:
+    """The spiders alone, items discarded; returns (wall seconds, items scraped)."""
+    from pipeline.crawl import run_crawl
+    from spiders.settings import DEMO_SETTINGS
+
+    def one(source: str) -> Any:
+        return run_crawl(source, work / f"{source}.jsonl", base_url=portal.base_url(source),
+                         settings={**DEMO_SETTINGS, **BARE_SETTINGS})
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        results = list(pool.map(one, sources))
+    wall = time.monotonic() - t0
+    failed = [r.source + ": " + r.reason for r in results if not r.ok]
+    if failed:
+        raise RuntimeError("bare crawl failed: " + "; ".join(failed))
+    return wall, sum(r.items for r in results)
+
+
+# --- transforms and load alone ---------------------------------------------------------------------
+
+def raw_items(raw_dir: Path, sources: list[str], count: int) -> dict[str, list[tuple[int, Any, None]]]:
+    """``count`` raw items from a harvest's JSONL, by source; repeated under new ids when fewer."""
+    from pipeline.run import read_jsonl
+
+    pools = {s: [item for _, item, err in read_jsonl(raw_dir / f"{s}.jsonl") if err is None] for s in sources}
+    pools = {s: items for s, items in pools.items() if items}
+    total = sum(len(v) for v in pools.values())
+    if not total:
+        raise RuntimeError(f"no raw items in {raw_dir}")
+    out: dict[str, list[tuple[int, Any, None]]] = {s: [] for s in pools}
+    n = 0
+    while n < count:
+        for s, items in pools.items():
+            for item in items:
+                if n >= count:
+                    break
+                copy = dict(item)
+                rnd = n // total
+                if rnd:
+                    copy["native_id"] = f"{item.get('native_id')}-r{rnd}"
+                    copy["url"] = f"{item['url'].rstrip('/')}-r{rnd}"
+                out[s].append((len(out[s]) + 1, copy, None))
+                n += 1
+    return out
+
+
+def time_transforms(items: dict[str, list], as_of: date, profile: bool = False
+                    ) -> tuple[float, int, dict[str, tuple[list, list]], str]:
+    """Transform ``items`` in this thread; (seconds, records, per-source results, profile text)."""
+    from pipeline.run import transform_items
+
+    prof = cProfile.Profile() if profile else None
+    t0 = time.process_time()
+    if prof:
+        prof.enable()
+    results = {s: transform_items(s, rows, as_of) for s, rows in items.items()}
+    if prof:
+        prof.disable()
+    seconds = time.process_time() - t0
+    records = sum(len(r) for r, _ in results.values())
+    return seconds, records, results, profile_text(prof) if prof else ""
+
+
+def time_load(results: dict[str, tuple[list, list]], work: Path, now: datetime) -> tuple[float, int]:
+    """Load transformed records into an empty warehouse; (seconds, calls stored)."""
+    import duckdb
+
+    from warehouse.db import connect
+    from warehouse.load import SourceBatch, load_harvest
+
+    db = work / "load-bench.duckdb"
+    db.unlink(missing_ok=True)
+    connect(db).close()  # migrations are not the load
+    batches = [SourceBatch(source=s, ok=True, records=r, rejected=rej, crawl={}) for s, (r, rej) in results.items()]
+    t0 = time.monotonic()
+    load_harvest(db, batches, now=now, run_id="bench-load")
+    seconds = time.monotonic() - t0
+    con = duckdb.connect(str(db), read_only=True)
+    stored = int(con.execute("SELECT count(*) FROM calls").fetchone()[0])
+    con.close()
+    return seconds, stored
+
+
+def profile_text(prof: cProfile.Profile | pstats.Stats, top: int = 14) -> str:
+    """The top functions by own time, then own time grouped by package."""
+    stats = prof if isinstance(prof, pstats.Stats) else pstats.Stats(prof)
+    buf = io.StringIO()
+    stats.stream = buf
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [ln for ln in buf.getvalue().splitlines() if ln.strip() and not ln.startswith(("   Ordered", "   List"))]
+    groups: dict[str, float] = {}
+    total = 0.0
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        total += tottime
+        groups[_package(filename)] = groups.get(_package(filename), 0.0) + tottime
+    share = sorted(groups.items(), key=lambda kv: -kv[1])[:10]
+    head = "own time by package: " + ", ".join(f"{k} {v / total:.0%}" for k, v in share) if total else ""
+    return head + "\n" + "\n".join(lines[-(top + 1):])
+
+
+def _package(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0].split(".")[0]
+    for ours in ("pipeline", "spiders", "transforms", "warehouse"):
+        if f"/{ours}/" in filename:
+            return f"aap.{ours}"
+    if filename.startswith("<") or "/lib/python" in filename:
+        return "python"
+    return "other"
+
+
+# --- one size --------------------------------------------------------------------------------------
+
+@dataclass
+class SizeResult:
+    n: int
+    sizes: dict[str, int]
+    bare_s: float
+    full_s: float
+    stages: dict[str, float]
+    peak_rss: int
+    full_served: dict[str, int]
+    rerun_s: float
+    rerun_served: dict[str, int]
+    rerun_written: dict[str, int]
+    full_written: dict[str, int]
+    items: int
+    records: int
+    transform_rps: float
+    failed: list[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.full_s / self.bare_s if self.bare_s else float("nan")
+
+
+def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say: Callable[[str], None],
+               profile_dir: Path | None = None) -> SizeResult:
+    """Bare crawl, full harvest and rerun at one size."""
+    data = work / f"n{n}"
+    if data.exists():
+        import shutil
+
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    with PortalProcess(n, seed) as portal:
+        sources = portal.sources()
+        sizes = {s: v for s, v in portal.stats()["sizes"].items() if v}
+        say(f"N={n}: portal {portal.url} serving {sizes}")
+        bare_s, bare_items = bare_crawl(portal, sources, data / "bare", parallel)
+        say(f"N={n}: bare crawl {bare_s:.1f}s ({bare_items} items)")
+        portal.reset()
+        full, peak, full_s = run_child_harvest(portal.url, sources, data / "harvest", now)
+        full_served = _served(portal.stats())
+        say(f"N={n}: full pipeline {full_s:.1f}s, peak RSS {peak / 2**20:.0f} MB")
+        portal.reset()
+        prof = profile_dir / f"rerun-n{n}.prof" if profile_dir else None
+        rerun, _, rerun_s = run_child_harvest(portal.url, sources, data / "harvest", now, profile=prof)
+        rerun_served = _served(portal.stats())
+        say(f"N={n}: rerun {rerun_s:.1f}s, {rerun_served['not_modified']} × 304")
+    stages = {k: round(v, 2) for k, v in full["seconds"].items()}
+    transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
+    return SizeResult(n=n, sizes=sizes, bare_s=bare_s, full_s=full_s, stages=stages, peak_rss=peak,
+                      full_served=full_served, rerun_s=rerun_s, rerun_served=rerun_served,
+                      rerun_written=rerun["written"], full_written=full["written"], items=full["items"],
+                      records=full["records"], transform_rps=transform_rps,
+                      failed=full["failed"] + [f"rerun {s}" for s in rerun["failed"]])
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    """Cores, memory, CPU model, versions."""
+    import duckdb
+    import scrapy
+
+    ram = "?"
+    model = platform.processor() or platform.machine()
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        kb = int(next(ln for ln in meminfo.splitlines() if ln.startswith("MemTotal")).split()[1])
+        ram = f"{kb / 2**20:.1f} GiB"
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")),
+                     model)
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"cores": str(os.cpu_count()), "ram": ram, "cpu": model,
+            "python": platform.python_version(), "scrapy": scrapy.__version__, "duckdb": duckdb.__version__,
+            "os": f"{platform.system()} {platform.release()}"}
+
+
+def _mb(b: float) -> str:
+    return f"{b / 2**20:.0f} MB"
+
+
+def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[int, float]) -> str:
+    """The benchmark table in Markdown."""
+    cols = [f"N = {r.n:,}".replace(",", " ") for r in results]
+
+    def row(name: str, goal: str, values: list[str]) -> str:
+        return f"| {name} | {goal} | " + " | ".join(values) + " |"
+
+    out = ["| measure | goal | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    out.append(row("calls served (IDF / PdL / NA / GE)", "", [
+        " / ".join(str(r.sizes.get(s, 0)) for s in ("ile_de_france", "pays_de_la_loire", "nouvelle_aquitaine",
+                                                     "grand_est")) for r in results]))
+    out.append(row("bare Scrapy crawl, items discarded", "", [f"{r.bare_s:.1f} s" for r in results]))
+    out.append(row("full pipeline (crawl + transforms + load + snapshot + exports)", "",
+                   [f"{r.full_s:.1f} s" for r in results]))
+    out.append(row("… of which crawl / transform / load / snapshot / export", "", [
+        " / ".join(f"{r.stages.get(k, 0):.1f}" for k in ("crawl", "transform", "load", "snapshot", "export"))
+        for r in results]))
+    out.append(row("ratio full / bare", "≤ 1.25", [f"{r.ratio:.2f}" for r in results]))
+    out.append(row("rerun, nothing changed", "≤ 10 % of full", [
+        f"{r.rerun_s:.1f} s ({r.rerun_s / r.full_s:.0%})" for r in results]))
+    out.append(row("rerun requests (304s)", "", [
+        f"{r.rerun_served['requests']} ({r.rerun_served['not_modified']})" for r in results]))
+    out.append(row("rerun bytes downloaded (vs full)", "", [
+        f"{r.rerun_served['bytes'] / 1e6:.2f} MB ({r.rerun_served['bytes'] / max(1, r.full_served['bytes']):.1%}"
+        f" of {r.full_served['bytes'] / 1e6:.1f} MB)" for r in results]))
+    out.append(row("rerun rows written: calls restamped / versions / quarantine / runs", "", [
+        f"{w['calls']} / {w['call_versions']} / {w['quarantine']} / {w['harvest_runs']}"
+        for w in (r.rerun_written for r in results)]))
+    out.append(row("transforms inside the harvest", "", [f"{r.transform_rps:,.0f} records/s".replace(",", " ")
+                                                         for r in results]))
+    out.append(row("DuckDB load inside the harvest", "", [f"{r.stages.get('load', 0):.2f} s" for r in results]))
+    out.append(row("peak RSS, whole run incl. crawl processes", "< 500 MB at 10 000",
+                   [_mb(r.peak_rss) for r in results]))
+    tn, ts = transform
+    ln, ls = load
+    out += ["", "| single-stage measure | goal | result |", "|---|---|---|",
+            f"| transforms alone, {tn:,} raw items, one thread (CPU time) | ≥ 5 000 records/s | "
+            f"{tn / ts:,.0f} records/s ({ts:.2f} s) |".replace(",", " "),
+            f"| DuckDB load of {ln:,} calls into an empty warehouse | < 2 s | {ls:.2f} s |".replace(",", " ")]
+    return "\n".join(out)
+
+
+def write_benchmarks(path: Path, body: str) -> None:
+    """Replace the generated block of ``path`` (between the markers), keeping the rest."""
+    block = f"{MARK_START}\n{body.rstrip()}\n{MARK_END}"
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n\n"
+    if MARK_START in text and MARK_END in text:
+        before, rest = text.split(MARK_START, 1)
+        after = rest.split(MARK_END, 1)[1]
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def _workdir(given: str | None) -> Iterator[Path]:
+    if given:
+        p = Path(given).resolve()
+        p.mkdir(parents=True, exist_ok=True)
+        yield p
+    else:
+        with tempfile.TemporaryDirectory(prefix="aap-bench-") as tmp:
+            yield Path(tmp)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
+    say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    now = datetime.combine(ANCHOR, datetime.min.time(), TIMEZONE).replace(hour=8)
+    started = datetime.now(TIMEZONE)
+    results: list[SizeResult] = []
+    with _workdir(args.work_dir) as work:
+        profile_dir = work / "profiles" if args.profile else None
+        if profile_dir:
+            profile_dir.mkdir(parents=True, exist_ok=True)
+        for n in sizes:
+            results.append(bench_size(n, args.seed, work, now, args.parallel, say, profile_dir))
+        biggest = results[-1]
+        sources = list(biggest.sizes)
+        items = raw_items(work / f"n{biggest.n}" / "harvest" / "raw", sources, args.transform_n)
+        t_s, t_n, transformed, t_prof = time_transforms(items, ANCHOR, profile=args.profile)
+        say(f"transforms alone: {t_n} records in {t_s:.2f}s CPU")
+        l_s, l_n = time_load(transformed, work, now)
+        say(f"load alone: {l_n} calls in {l_s:.2f}s")
+        profiles = ""
+        if profile_dir:
+            rerun_prof = profile_dir / f"rerun-n{biggest.n}.prof"
+            if rerun_prof.is_file():
+                profiles += (f"\n### Profile: harvest process of the N = {biggest.n} rerun (crawls run in child "
+                             "processes)\n\n```\n" + profile_text(pstats.Stats(str(rerun_prof))) + "\n```\n")
+            crawl_prof = profile_crawl(sources, work, args.seed, min(biggest.n, args.profile_n))
+            profiles += crawl_prof
+            profiles += f"\n### Profile: transforms alone ({t_n} items)\n\n```\n{t_prof}\n```\n"
+    m = machine()
+    command = "aap bench " + " ".join(shlex.quote(a) for a in (args.argv or []))
+    failed = [f"N={r.n}: {', '.join(r.failed)}" for r in results if r.failed]
+    body = "\n".join([
+        f"Measured {started:%Y-%m-%d %H:%M %Z} with `{command.strip()}` (seed {args.seed}, {args.parallel} crawls at "
+        "once, synthetic portal on 127.0.0.1 in its own process).",
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['ram']} RAM, {m['os']}; Python {m['python']}, "
+        f"Scrapy {m['scrapy']}, DuckDB {m['duckdb']}.",
+        "",
+        table(results, (t_n, t_s), (l_n, l_s)),
+        "",
+        *(["Sources that failed: " + "; ".join(failed), ""] if failed else []),
+        profiles,
+    ])
+    print(body)
+    if args.output:
+        write_benchmarks(Path(args.output), body)
+        say(f"written to {args.output}")
+    return 0
+
+
+def profile_crawl(sources: list[str], work: Path, seed: int, n: int) -> str:
+    """cProfile of the biggest detail-page crawl (the crawl is the slowest stage) on its own portal."""
+    from pipeline.synthetic import RssShape, split_sizes
+    from spiders.settings import DEMO_SETTINGS
+
+    detail = [s for s in sources if s != RssShape.source and has_detail_pages(s)] or sources
+    source = max(detail, key=lambda s: split_sizes(n, sources).get(s, 0))
+    count = split_sizes(n, sources)[source]
+    out_dir = work / "profile-crawl"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prof = out_dir / "crawl.prof"
+    with PortalProcess(n, seed) as portal:
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "pipeline.crawl", "--source", source,
+               "--out", str(out_dir / f"{source}.jsonl"), "--stats", str(out_dir / "stats.json"),
+               "--log", str(out_dir / "crawl.log"), "--base-url", portal.base_url(source)]
+        for k, v in DEMO_SETTINGS.items():
+            cmd += ["--set", f"{k}={json.dumps(v)}"]
+        subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, timeout=3600, check=False)
+    if not prof.is_file():
+        return ""
+    return (f"\n### Profile: one crawl process, `{source}` ({count} calls: list pages + one detail page each)\n\n"
+            "```\n" + profile_text(pstats.Stats(str(prof))) + "\n```\n")
+
+
+def has_detail_pages(source: str) -> bool:
+    """Whether the synthetic shape of ``source`` has one detail page per call."""
+    from pipeline.synthetic import SHAPES, OdsShape
+
+    return not issubclass(SHAPES[source], OdsShape)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("bench", help="benchmark crawl, pipeline, rerun, transforms and load on a synthetic "
+                                     "local portal; writes BENCHMARKS.md")
+    add_arguments(p)
+    p.set_defaults(func=lambda a: cmd_bench(_with_argv(a)))
+
+
+def _with_argv(args: argparse.Namespace) -> argparse.Namespace:
+    argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
+    args.argv = argv
+    return args
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                   help="comma-separated numbers of calls (default 1000,5000,20000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the synthetic portal (default 1)")
+    p.add_argument("--parallel", type=int, default=2, help="crawls at once, as in a harvest (default 2)")
+    p.add_argument("--transform-n", type=int, default=10_000, help="raw items for the transforms/load measures")
+    p.add_argument("--profile", action="store_true", help="add cProfile summaries (crawl, rerun, transforms)")
+    p.add_argument("--profile-n", type=int, default=5000, help="portal size of the profiled crawl")
+    p.add_argument("--output", default="BENCHMARKS.md", help="file to update ('' to only print)")
+    p.add_argument("--work-dir", default=None, help="keep the runs' data here (default: a temporary folder)")
+    p.add_argument("--quiet", "-q", action="store_true")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline.bench``: the bench, or (``--child``) one harvest for it."""
+    ap = argparse.ArgumentParser(prog="python -m pipeline.bench")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--portal")
+    ap.add_argument("--data-dir")
+    ap.add_argument("--now")
+    ap.add_argument("--out")
+    ap.add_argument("--source", action="append", dest="sources")
+    add_arguments(ap)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child_main(args)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    return cmd_bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
