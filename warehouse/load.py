@@ -125,7 +125,10 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         _write_calls(con, rows)
         _write_versions(con, versions, clock)
         _write_sources(con, rows, clock)
-        stats.withdrawn = _withdraw_vanished(con, batch.source, {r["id"] for r in rows}, clock, limit)
+        stored = {r["id"] for r in rows}
+        listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored
+        _touch_listed(con, batch.source, listed, clock)
+        stats.withdrawn = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
     _write_quarantine(con, rejected)
     stats.rejected = len(rejected)
     _write_run(con, batch, clock, stats)
@@ -340,6 +343,37 @@ def _write_sources(con: duckdb.DuckDBPyConnection, rows: list[dict], clock: _Clo
             [clock.at, clock.at, clock.run_id])
     finally:
         con.unregister("_seen")
+
+
+def _listed_ids(source: str, items: list[Any]) -> set[str]:
+    """Ids of the calls a source still lists but that could not be stored this time (rejected or
+    invalid): they have not vanished."""
+    ids: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        raw = item.get("raw")
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw.get("source") == source:
+            ids.add(raw["id"])
+        elif isinstance(item.get("url"), str) and item["url"].strip():
+            try:
+                ids.add(schema.record_id(source, item.get("native_id"), item["url"]))
+            except ValueError:
+                continue
+    return ids
+
+
+def _touch_listed(con: duckdb.DuckDBPyConnection, source: str, ids: set[str], clock: _Clock) -> None:
+    """A stored call listed again but not storable this time: still seen, its stored state is kept."""
+    if not ids:
+        return
+    con.register("_listed", pa.table({"id": sorted(ids)}))
+    try:
+        con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ? WHERE source = ? "
+                    "AND status <> 'withdrawn' AND id IN (SELECT id FROM _listed)",
+                    [clock.at, clock.run_id, source])
+    finally:
+        con.unregister("_listed")
 
 
 def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[str], clock: _Clock,

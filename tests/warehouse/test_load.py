@@ -241,3 +241,20 @@ def test_snapshot_reader_does_not_block_a_load(tmp_path):
     fresh.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert snap.stat().st_mode & 0o222 == 0, "the snapshot file is published read-only"
+
+
+def test_a_call_listed_but_quarantined_has_not_vanished(db):
+    ok, later_broken = record(native_id="ok"), record(native_id="broken")
+    load_harvest(db, [batch(SRC, [ok, later_broken])], now=at("2026-11-02"), run_id="r1")
+    broken = dict(later_broken, status="ouvert")
+    rejected = [{"source": SRC, "native_id": "x7", "url": "https://les-aides.nouvelle-aquitaine.fr/fiches/x7",
+                 "reason": "raw item lacks title", "raw": {}}]
+    for day, run in (("2026-11-09", "r2"), ("2026-11-16", "r3"), ("2026-11-23", "r4")):
+        stats = load_harvest(db, [batch(SRC, [ok, broken], rejected=rejected)], now=at(day), run_id=run)
+        assert (stats[SRC].withdrawn, stats[SRC].rejected) == (0, 1 + 1)
+    assert one(db, "SELECT status, last_seen_run, version FROM calls WHERE id = ?", [broken["id"]]) == [
+        ("open", "r4", 1)]
+    stats = load_harvest(db, [batch(SRC, [ok])], now=at("2026-11-30"), run_id="r5")
+    assert stats[SRC].withdrawn == 0
+    stats = load_harvest(db, [batch(SRC, [ok])], now=at("2026-12-07"), run_id="r6")
+    assert stats[SRC].withdrawn == 1
