@@ -92,7 +92,11 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         con = duckdb.connect(str(path))
     except duckdb.IOException as exc:
         raise WarehouseError(f"cannot open {path} for writing: {exc}") from exc
-    migrate(con)
+    try:
+        migrate(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

@@ -258,3 +258,24 @@ def test_a_call_listed_but_quarantined_has_not_vanished(db):
     assert stats[SRC].withdrawn == 0
     stats = load_harvest(db, [batch(SRC, [ok])], now=at("2026-12-07"), run_id="r6")
     assert stats[SRC].withdrawn == 1
+
+
+def test_an_old_warehouse_is_upgraded_and_a_failed_migration_rolls_back(db, monkeypatch):
+    from warehouse import db as db_module
+
+    first = migrations()[0]
+    monkeypatch.setattr(db_module, "migrations", lambda: [first])
+    connect(db).close()
+    monkeypatch.undo()
+    with pytest.raises(WarehouseError, match="lacks migrations"):
+        connect(db, read_only=True)
+    connect(db).close()
+    assert one(db, "SELECT count(*) FROM open_calls") == [(0,)]
+
+    broken = db_module.Migration(99, "099_broken.sql", "CREATE TABLE half_done (x INTEGER); SELECT * FROM nowhere;")
+    monkeypatch.setattr(db_module, "migrations", lambda: [*migrations(), broken])
+    with pytest.raises(WarehouseError, match="099_broken.sql failed"):
+        connect(db)
+    monkeypatch.undo()
+    assert one(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'") == [(0,)]
+    assert 99 not in {r[0] for r in one(db, "SELECT version FROM schema_migrations")}
