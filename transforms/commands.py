@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import sys
 from datetime import date
 from pathlib import Path
 
-from transforms.classify import benchmark, classify_stream
+from transforms.classify import benchmark, benchmark_records, classify_stream
 from transforms.evaluate import DEFAULT_CORPUS, evaluate, format_report, load_corpus
 
 
@@ -49,10 +48,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
         if not cases:
             print("no corpus cases to benchmark with", file=sys.stderr)
             return 2
-        objs = [c["input"] for c in itertools.islice(itertools.cycle(cases), args.benchmark)]
+        objs = benchmark_records([c["input"] for c in cases], args.benchmark)
         result = benchmark(objs, default_as_of=as_of)
-        print(f"aap classify: {result['records']} records in {result['seconds']:.2f} s = "
-              f"{result['records_per_s']:,.0f} records/s (one core)")
+        print(f"aap classify: {result['records']} records (description ~{result['chars_per_record']:,.0f} chars) "
+              f"in {result['cpu_seconds']:.2f} s CPU ({result['seconds']:.2f} s wall) = "
+              f"{result['records_per_s']:,.0f} records/s on one core")
         return 0
     with contextlib.ExitStack() as stack:
         src = sys.stdin if args.input == "-" else stack.enter_context(open(args.input, encoding="utf-8"))

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
-from transforms.text import fold, one_line, segments
+from transforms.text import KeywordMatcher, fold, one_line, segments
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -86,33 +86,34 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"ceremonie", r"remise des prix", r"remise des trophees", r"prix seront remis",
     ),
     "open": (
-        r"date d'ouverture", r"ouverture\w*", r"ouvert\w* (?:le|a partir|des|du)", r"s'ouvr\w*",
-        r"a partir du", r"a compter du", r"des le", r"lancement", r"lance le", r"date de debut",
+        r"date d'ouverture", r"ouverture\w*", r"ouvert\w* (?:le|a partir|des|du)", r"ouvrira", r"ouvre",
+        r"partir du", r"compter du", r"des le", r"lancement", r"lance le", r"date de debut",
         r"debut de depot", r"debut des (?:depots|candidatures|inscriptions)", r"opening", r"start date",
     ),
     "deadline_weak": (
-        r"jusqu'au", r"jusqu'a", r"avant le", r"avant", r"au plus tard", r"d'ici le", r"pour le",
+        r"jusqu'au", r"jusqu'a", r"avant le", r"avant", r"au plus tard", r"ici le", r"pour le",
     ),
     "deadline": (
         r"date\w* limites?", r"date\w*-limites?", r"limite", r"clotur\w*", r"clos\b", r"fermeture",
         r"fin de l'appel", r"fin des (?:candidatures|depots|inscriptions)", r"fin de depot", r"date de fin",
-        r"se termine", r"prend fin", r"s'acheve", r"se clot", r"echeance\w*", r"deadline\w*", r"cut-?off",
+        r"se termine", r"prend fin", r"se clot", r"echeance\w*", r"deadline\w*", r"cut-?off",
         r"closing", r"depot\w*", r"deposer", r"deposes?", r"remise des (?:dossiers|candidatures|projets)",
         r"retour des dossiers", r"releve\w*", r"vagues?", r"sessions?", r"candidat\w*", r"dossiers?",
         r"envoy\w*", r"transmi\w*", r"adress\w*", r"parven\w*", r"inscri\w*", r"soumi\w*", r"submission",
         r"tour", r"appel a projets? ouvert",
     ),
 }
-_CUE_RE = re.compile(
-    "|".join(f"(?P<{role}>\\b(?:{'|'.join(pats)}))" for role, pats in _CUES.items())
-)
-_ROLLING = re.compile(
-    r"au fil de l'eau|toute l'annee|tout au long de l'annee|en continu|(?<!commission )\bpermanent\w*"
-    r"|epuisement des (?:credits|fonds|enveloppes?)|dans la limite des (?:credits|fonds|enveloppes?)"
-    r"|(?:sans|pas de|aucune) date limite|date limite\s*:?\s*aucune|a tout moment|n'importe quel moment"
-    r"|en permanence|guichet ouvert|depot libre|pas de date de cloture|sans date de cloture|ongoing"
-    r"|continuously open|rolling basis|de maniere continue|\bouvert(?:e)? toute"
-)
+_CUES_MATCHER = KeywordMatcher([(rf"{p}\b" if not p.endswith("*") else p, role)
+                                 for role, pats in _CUES.items() for p in pats])
+_ROLLING = KeywordMatcher([(p, "rolling") for p in (
+    r"au fil de l'eau", r"toute l'annee", r"tout au long de l'annee", r"en continu",
+    r"(?<!commission )permanent\w*", r"epuisement des (?:credits|fonds|enveloppes?)",
+    r"dans la limite des (?:credits|fonds|enveloppes?)", r"sans date limite", r"pas de date limite",
+    r"aucune date limite", r"date limite\s*:?\s*aucune", r"tout moment", r"importe quel moment",
+    r"en permanence", r"guichet ouvert", r"depot libre", r"pas de date de cloture", r"sans date de cloture",
+    r"ongoing", r"continuously open", r"rolling basis", r"de maniere continue", r"ouverte? toute",
+)], anchors=("fil de l", "annee", "continu", "permanen", "epuisement", "limite des", "date limite", "moment",
+             "guichet", "libre", "cloture", "ongoing", "rolling", "toute"))
 _TEXT_CLOSED = re.compile(r"\b(?:clotur(?:e|ee|es)|termine(?:e)?|ferme(?:e)?|expire(?:e)?|clos)\b")
 _TEXT_FORTHCOMING = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
 
@@ -272,7 +273,7 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     matches = list(_DATE.finditer(seg))
     if not matches:
         return []
-    cues = [(m.start(), m.end(), m.lastgroup or "") for m in _CUE_RE.finditer(seg)]
+    cues = _CUES_MATCHER.finditer(seg)
     # resolve raw parts: (day, month, year|None, weekday|None, prochain)
     parts: list[tuple[int | None, int | None, int | None, int | None, bool]] = []
     for m in matches:
@@ -325,23 +326,29 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     return found
 
 
-def _scan(text: str, as_of: date, strict: bool, flags: list[str]) -> tuple[list[_Found], list[str]]:
-    segs = [fold(s) for s in segments(text, semicolons=False)]
+_MAYBE_DATE = re.compile(r"\d|premier", re.IGNORECASE)
+_MAYBE_HEADING = re.compile(r"limite|cl[ôo]tur|d[ée]p[ôo]t|date|[ée]ch[ée]ance|ouverture|candidat|calendrier|"
+                            r"deadline|vague|session", re.IGNORECASE)
+
+
+def _scan(segs: list[str], as_of: date, strict: bool, flags: list[str]) -> list[_Found]:
     out: list[_Found] = []
     carry = None  # a heading line with a cue and no date ("Date limite de dépôt" then the date below)
-    for si, seg in enumerate(segs):
-        found = _parse_segment(seg, si, as_of, strict and carry is None, flags)
+    for si, original in enumerate(segs):
+        # only sentences that can hold a date are parsed (most of a description has none)
+        found = (_parse_segment(fold(original), si, as_of, strict and carry is None, flags)
+                 if _MAYBE_DATE.search(original) else [])
         if carry is not None:
             for f in found:
                 if f.role in ("none", "deadline"):
                     f.role = carry
         carry = None
-        if not found:
-            cues = [m.lastgroup for m in _CUE_RE.finditer(seg)]
-            if cues and len(seg) <= 80:
+        if not found and len(original) <= 100 and _MAYBE_HEADING.search(original):
+            cues = [c[2] for c in _CUES_MATCHER.finditer(fold(original))]
+            if cues:
                 carry = "deadline" if cues[-1] in ("deadline", "deadline_weak") else cues[-1]
         out.extend(found)
-    return out, segs
+    return out
 
 
 def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: object = None,
@@ -356,8 +363,9 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
     """
     flags: list[str] = []
     text = text or ""
-    found, segs = _scan(text, as_of, strict, flags) if text.strip() else ([], [])
-    folded = " ".join(segs)
+    segs = segments(text, semicolons=False)
+    found = _scan(segs, as_of, strict, flags)
+    folded = fold(text)
 
     # extensions supersede the earlier deadlines they follow
     if any(f.role == "extension" for f in found):
@@ -390,7 +398,7 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
         flags.append("opens_after_deadline")
         opens = None
 
-    rolling = bool(_ROLLING.search(folded))
+    rolling = _ROLLING.search(folded) is not None
     label = fold(status_label or "")
     label_status = _STATUS_LABELS.get(label)
     if deadlines:
@@ -415,7 +423,7 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
             flags.append(f"status_label_disagrees:{status_label}")
     next_deadline = next((d for d in iso if d >= as_of.isoformat()), None)
     if evidence_seg is not None:
-        evidence = one_line(segments(text, semicolons=False)[evidence_seg])
+        evidence = one_line(segs[evidence_seg])
     elif rolling:
         evidence = one_line(text)
     else:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from transforms.text import fold, one_line, segments
+from transforms.text import KeywordMatcher, fold, one_line, segments, split_alternatives
 
 # mention patterns → (group, audiences); groups: ccas, likely:<rule>, commune, deptregion, other:<kind>
 _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -32,8 +32,10 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
      r"|\bcommunautes? (?:de communes|d'agglomeration|urbaines?)\b|\bmetropoles?\b|\bpetr\b"
      r"|\betablissements? publics? territoriaux\b|\bsyndicats? (?:intercommunaux|mixtes|de communes)\b"
      r"|\bgroupements? de (?:communes|collectivites)\b|\bpays\b(?= ?[/,)])", "commune", ("epci",)),
-    (r"\b(?:collectivites|communes|villes) et (?:leurs|de leurs|les) (?:etablissements|groupements et "
-     r"etablissements)\b|\bcollectivites et etablissements publics\b", "likely:collectivities_and_their_bodies",
+    (r"\bcollectivites et (?:leurs|de leurs|les) (?:etablissements|groupements et etablissements)\b"
+     r"|\bcommunes et (?:leurs|de leurs|les) (?:etablissements|groupements et etablissements)\b"
+     r"|\bvilles et (?:leurs|de leurs|les) (?:etablissements|groupements et etablissements)\b"
+     r"|\bcollectivites et etablissements publics\b", "likely:collectivities_and_their_bodies",
      ("commune", "public_org")),
     (r"\betablissements? publics? (?:de sante|hospitaliers?|d'enseignement|scolaires?|fonciers?|de recherche"
      r"|a caractere scientifique)\b|\betablissements? (?:scolaires|d'enseignement)\b|\b(?:ecoles|colleges"
@@ -50,7 +52,8 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
      r" (?:d'|de )(?:etablissements|residences|services)|\bresidences? autonomie\b|\behpad\b"
      r"|\bservices? (?:d'aide|d'accompagnement) a domicile\b|\bsaad\b",
      "likely:social_services", ("public_org",)),
-    (r"\b(?:toute|toutes les|les) personnes? morales?\b(?! de droit public)|\bpersonnalite morale\b|\btout(?:e|es)? (?:structure|"
+    (r"\btoute personnes? morales?\b(?! de droit public)|\btoutes les personnes? morales?\b(?! de droit public)"
+     r"|\bles personnes? morales?\b(?! de droit public)|\blegal (?:entity|entities|persons?)\b|\bpersonnalite morale\b|\btout(?:e|es)? (?:structure|"
      r"organisme)s?\b|\btous (?:les )?(?:organismes|porteurs de projets?|types de structures)\b"
      r"|\bentite affiliee\b|\bcollectivite ou institution - autre\b",
      "likely:any_legal_person", ("public_org",)),
@@ -74,18 +77,22 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
      r"|\bcooperatives?\b|\bgroupements? d'employeurs\b|\bstructures? de l'insertion\b|\bsiae\b",
      "other:other", ()),
 ]
-_MENTION_RE = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _, _) in enumerate(_MENTIONS)))
-_GROUPS = {f"g{i}": (g, a) for i, (_, g, a) in enumerate(_MENTIONS)}
+_CCAS_RE = re.compile("|".join(f"(?:{p})" for p, g, _ in _MENTIONS if g == "ccas" and p.startswith(r"\bc\.")))
+_MENTION_MATCHER = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTIONS)
+                                   if not (g == "ccas" and p.startswith(r"\bc\."))])
+_CCAS_ACRONYMS = [(i, re.compile(p)) for i, (p, g, _) in enumerate(_MENTIONS)
+                  if g == "ccas" and p.startswith(r"\bc\.")]
 
-_APPLICANT_CUE = re.compile(
+_APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
     r"eligib\w*|beneficiaires?|peu(?:vent|t) (?:candidater|deposer|repondre|postuler|beneficier|presenter|"
     r"solliciter|porter|etre porte|faire une demande|demander|concourir|soumettre)|porteurs? de projets?|"
-    r"porte(?:e|s|es)? par|qui peut|pour qui|destinataires?|ouvert(?:e|s|es)? (?:aux|a)\b|s'adresse (?:aux|a)\b|"
-    r"candidats?|structures? (?:porteuses|beneficiaires)|a destination (?:des|de)\b|reserve(?:e|s|es)? (?:aux|a)\b|"
+    r"porte(?:e|s|es)? par|qui peut|pour qui|destinataires?|ouvert(?:e|s|es)? (?:aux|a)\b|adresse (?:aux|a)\b|"
+    r"candidats?|structures? (?:porteuses|beneficiaires)|destination (?:des|de)\b|reserve(?:e|s|es)? (?:aux|a)\b|"
     r"demandeurs?|destine(?:e|s|es)? (?:aux|a)\b|publics? (?:eligibles|vises|concernes)|qui peut candidater|"
     r"conditions? d'acces|peuvent en beneficier|who can apply|applicants?|structures? concernees|"
-    r"seul(?:e|s|es)? (?:les|la|le)|concerne(?:s|es)?\s*:"
-)
+    r"seul(?:e|s|es)? (?:les|la|le)|concerne(?:s|es)?\s*:|must be"
+)], anchors=("eligib", "benefic", "peu", "porte", "qui", "destin", "ouvert", "adresse", "candidat", "structure",
+             "reserve", "demandeur", "public", "condition", "appl", "seul", "concerne", "must"))
 _NEG_PREFIX = re.compile(
     r"a l'exclusion (?:des|de|du)|\bsauf\b|\bhormis\b|\bexcepte\b|\ba l'exception (?:des|de|du)|\bhors\b|"
     r"(?:ne sont pas|non) (?:eligibles|admis|retenus)\s*:|\bexclu(?:e|s|es)?\s*:|\bexclusions?\s*:|"
@@ -135,12 +142,17 @@ def _mentions(seg: str, original: str) -> list[_Mention]:
     if post:
         pos_cues = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]
         post_window = (pos_cues[-1] if pos_cues else 0, post.start())
-    for mm in _MENTION_RE.finditer(seg):
-        group, auds = _GROUPS[mm.lastgroup or ""]
-        if _PARTNER.search(seg, max(0, mm.start() - 90), mm.start()):
+    spans: list[tuple[int, int]] = []
+    if _CCAS_RE.search(seg):
+        for i, rx in _CCAS_ACRONYMS:
+            spans.extend((m.start(), i) for m in rx.finditer(seg))
+    spans.extend((start, i) for start, _, i in _MENTION_MATCHER.finditer(seg))
+    for start, i in sorted(spans):
+        _, group, auds = _MENTIONS[i]
+        if _PARTNER.search(seg, max(0, start - 90), start):
             continue
-        negative = (neg_from is not None and mm.start() >= neg_from) or (
-            post_window is not None and post_window[0] <= mm.start() < post_window[1])
+        negative = (neg_from is not None and start >= neg_from) or (
+            post_window is not None and post_window[0] <= start < post_window[1])
         out.append(_Mention(group, auds, negative, original))
     return out
 
@@ -157,10 +169,12 @@ def classify_eligibility(text: str | None, labels: list[str] | None = None, *,
         for part in label.split("|||"):
             if part.strip():
                 mentions.extend(_mentions(fold(part), part.strip()))
+    if strict and text and _APPLICANT_CUE.search(fold(text)) is None:
+        return _decide(mentions)
     in_list = 0
     for original in segments(text or ""):
         seg = fold(original)
-        cue = _APPLICANT_CUE.search(seg)
+        cue = _APPLICANT_CUE.search(seg) is not None
         if strict and not cue and in_list <= 0:
             continue
         found = _mentions(seg, original)

@@ -7,26 +7,32 @@ import unicodedata
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
-_PUNCT_MAP = str.maketrans({
-    "\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
-    "\u2013": "-", "\u2014": "-", "\u2011": "-", "\u2010": "-",
-    "\u00a0": " ", "\u202f": " ", "\u2009": " ",
-    "\u0153": "oe", "\u0152": "oe", "\u00e6": "ae", "\u00c6": "ae",
-})
+#: characters that accent stripping would lose or mangle, replaced first (€ is kept as the word "eur")
+_REPLACEMENTS = (
+    ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("`", "'"), ("\u00b4", "'"),
+    ("\u2013", "-"), ("\u2014", "-"), ("\u2011", "-"), ("\u2010", "-"),
+    ("\u0153", "oe"), ("\u0152", "OE"), ("\u00e6", "ae"), ("\u00c6", "AE"),
+    ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u2026", "..."),
+    ("\u20ac", " eur "), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "),
+)
 _TAGS = re.compile(r"<[^>]{0,500}>")
 _ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
              "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
 _ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 
+@lru_cache(maxsize=512)
 def fold(text: str) -> str:
-    """Lower-case, strip accents, unify apostrophes/dashes, collapse whitespace."""
+    """Lower-case ASCII: accents stripped, apostrophes/dashes unified, "€" spelled "eur", whitespace
+    collapsed. Cached: one record's texts are folded by several extractors."""
     if not text:
         return ""
-    text = text.translate(_PUNCT_MAP)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return _SPACES.sub(" ", text).strip().lower()
+    if not text.isascii():
+        for a, b in _REPLACEMENTS:
+            if a in text:
+                text = text.replace(a, b)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(text.lower().split())
 
 
 @lru_cache(maxsize=4096)
@@ -69,3 +75,157 @@ def one_line(text: str, limit: int = 300) -> str:
     """Evidence string: whitespace collapsed, truncated to ``limit`` characters."""
     s = _SPACES.sub(" ", text or "").strip()
     return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def split_alternatives(pattern: str) -> list[str]:
+    """Top-level ``|`` alternatives of a regex (parentheses and character classes respected)."""
+    parts: list[str] = []
+    depth = 0
+    in_class = False
+    start = 0
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+_WORD = re.compile(r"[a-z0-9&]+")
+_LITERAL = re.compile(r"[a-z0-9&]+")
+_LEADING = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
+
+
+def _closing(pattern: str, open_at: int) -> int:
+    depth = 0
+    i = open_at
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unbalanced pattern {pattern!r}")
+
+
+def _keys(alternative: str) -> list[str]:
+    """The first letters (2 to 4) that the matches of an alternative can start with. A leading group of
+    alternatives ``(?:a|b)rest`` gives one key per branch."""
+    alt = _LEADING.sub("", alternative)
+    if alt.startswith("(?:"):
+        close = _closing(alt, 0)
+        if alt[close + 1:close + 2] in ("?", "*"):
+            raise ValueError(f"keyword pattern {alternative!r} must not start with an optional group")
+        rest = alt[close + 1:]
+        return [k for branch in split_alternatives(alt[3:close]) for k in _keys(branch + rest)]
+    m = _LITERAL.match(alt)
+    lit = m.group(0) if m else ""
+    if alt[len(lit):len(lit) + 1] in ("?", "*"):
+        lit = lit[:-1]
+    if len(lit) < 2:
+        raise ValueError(f"keyword pattern {alternative!r} must start with a literal of 2+ letters")
+    return [lit[:4]]
+
+
+class KeywordMatcher:
+    """Many keyword regexes matched in one pass over the words of a folded text.
+
+    Python's ``re`` tries every branch of a large alternation at every character; here each word start
+    is only tried against the patterns whose first letters it shares (an index on 2–4 letter prefixes).
+    Each pattern's alternatives must start with a literal word of 2+ letters (a leading ``\\b`` or
+    lookbehind is allowed). ``anchors``, when given, are substrings one of which every match contains. ``finditer`` behaves like one alternation in pattern order: at a position the
+    first pattern that matches wins and the scan resumes after it. ``find_all`` lets every pattern match
+    independently (overlaps between different patterns allowed).
+    """
+
+    def __init__(self, patterns: list[tuple[str, object]], anchors: tuple[str, ...] = ()):
+        #: substrings one of which every match contains: a text with none of them is skipped at C speed
+        self.anchors = anchors
+        self.payloads = [payload for _, payload in patterns]
+        self._res = [re.compile(f"(?:{p})") for p, _ in patterns]
+        index: dict[str, list[int]] = {}
+        for i, (pattern, _) in enumerate(patterns):
+            for alt in split_alternatives(pattern):
+                for key in _keys(alt):
+                    entries = index.setdefault(key, [])
+                    if i not in entries:
+                        entries.append(i)
+        self._index = index
+        self._memo: dict[str, tuple[int, ...]] = {}
+
+    def _candidates(self, word: str) -> tuple[int, ...]:
+        found = self._memo.get(word)
+        if found is not None:
+            return found
+        index = self._index
+        entries: set[int] = set()
+        for k in (word[:4], word[:3], word[:2]):
+            entries.update(index.get(k, ()))
+        found = tuple(sorted(entries))
+        if len(self._memo) > 100_000:  # bounded: a long run meets many distinct numbers and names
+            self._memo.clear()
+        self._memo[word] = found
+        return found
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[tuple[int, int, object]]:
+        """Non-overlapping (start, end, payload), leftmost first, like one big alternation."""
+        out: list[tuple[int, int, object]] = []
+        end = -1
+        endpos = len(text) if endpos is None else endpos
+        for wm in _WORD.finditer(text, pos, endpos):
+            start = wm.start()
+            if start < end:
+                continue
+            for i in self._candidates(wm.group(0)):
+                m = self._res[i].match(text, start, endpos)
+                if m and m.end() > start:
+                    out.append((start, m.end(), self.payloads[i]))
+                    end = m.end()
+                    break
+        return out
+
+    def search(self, text: str) -> tuple[int, int, object] | None:
+        """The first match, or None."""
+        if self.anchors and not any(a in text for a in self.anchors):
+            return None
+        for wm in _WORD.finditer(text):
+            for i in self._candidates(wm.group(0)):
+                m = self._res[i].match(text, wm.start())
+                if m and m.end() > wm.start():
+                    return wm.start(), m.end(), self.payloads[i]
+        return None
+
+    def find_all(self, text: str) -> dict[int, list[tuple[int, str]]]:
+        """Every pattern's own non-overlapping matches: pattern index → [(start, matched text)]."""
+        out: dict[int, list[tuple[int, str]]] = {}
+        ends: dict[int, int] = {}
+        for wm in _WORD.finditer(text):
+            start = wm.start()
+            for i in self._candidates(wm.group(0)):
+                if ends.get(i, -1) > start:
+                    continue
+                m = self._res[i].match(text, start)
+                if m and m.end() > start:
+                    ends[i] = m.end()
+                    out.setdefault(i, []).append((start, m.group(0)))
+        return out

@@ -8,12 +8,11 @@ of ``schema.THEMES`` (the CCAS core first).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from pipeline import schema
 from transforms.labels import map_labels
-from transforms.text import fold
+from transforms.text import KeywordMatcher, fold
 
 SOL = "solidarites-lien-social"
 URB = "urbanisme-logement-amenagement"
@@ -31,7 +30,7 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"personnes? agees?|seniors?|vieillissement|bien vieillir|retraites?|perte d'autonomie|autonomie des "
      r"personnes|residences? autonomie|ehpad|aines|grand age|aidants?|prevention de la perte", SOL,
      "Personnes âgées", 2),
-    (r"jeunes(?:se)?|adolescents?|16-25 ans|neet|etudiants? precaires?", SOL, "Jeunesse", 1.5),
+    (r"jeunes(?:se)?|adolescents?|neet|etudiants? precaires?", SOL, "Jeunesse", 1.5),
     (r"familles?|parentalite|enfance|petite enfance|enfants?|creches?|monoparenta\w*", SOL, "Famille et enfance",
      1.5),
     (r"handicap\w*|personnes? en situation de handicap|inclusion des personnes handicapees|aidants familiaux",
@@ -56,14 +55,14 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
      r"demunis|personnes? vulnerables|publics? fragiles|publics? vulnerables|minima sociaux|rsa\b|"
      r"lutte contre l'exclusion|aide sociale", SOL, "Lutte contre la précarité", 2),
     (r"inclusion numerique|fracture numerique|mediation numerique|conseillers? numeriques?|illectronisme|"
-     r"aidants? numeriques?|e-inclusion", SOL, "Inclusion numérique", 2.5),
+     r"aidants? numeriques?", SOL, "Inclusion numérique", 2.5),
     (r"securite|prevention de la delinquance|violences? (?:conjugales|faites aux femmes|intrafamiliales)|"
      r"aide aux victimes", SOL, "Sécurité", 1),
     (r"protection animale|animaux errants|bien-etre animal", SOL, "Protection animale", 2),
     # urbanisme / logement / aménagement
     (r"logements?|habitat|hlm|bailleurs? sociaux|logement d'abord|habitat inclusif|residences? sociales?|"
      r"pensions? de famille|habitat indigne|copropriete\w*|insalubr\w*", URB, "Logement et habitat", 1.5),
-    (r"accessibilite|mise en accessibilite|ad'ap", URB, "Accessibilité", 1.5),
+    (r"accessibilite|mise en accessibilite", URB, "Accessibilité", 1.5),
     (r"equipements? publics?|batiments? publics?|equipements? communaux", URB, "Equipement public", 1),
     (r"espaces? publics?|places? publiques?|amenagement urbain|requalification", URB, "Espace public", 1),
     (r"urbanisme|amenagement du territoire|plu\b|plui\b|revitalisation des centres|centres?-bourgs?|"
@@ -148,7 +147,11 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
      "Animation et mise en réseau", 1),
     (r"valorisation d'actions|prix|trophees|concours", SUP, "Valorisation d'actions", 0.5),
 ]
-_LEX = [(re.compile(rf"\b(?:{p})\b"), t, c, w) for p, t, c, w in LEXICON]
+
+
+_LEXICON_MATCHER = KeywordMatcher([(rf"{p}\b", i) for i, (p, _, _, _) in enumerate(LEXICON)])
+
+
 _FIELD_WEIGHTS = (("title", 3.0), ("summary", 2.0), ("description", 1.0))
 _TAG_WEIGHT = 4.0
 _THEME_ORDER = {t: i for i, t in enumerate(schema.THEMES)}
@@ -186,20 +189,28 @@ def classify_themes(text: str | dict | None, tags: list[str] | None = None,
     for value in tag_values:
         theme, _, cat = value.partition("/")
         add(theme, cat or None, _TAG_WEIGHT, f"tag:{cat or theme}")
-    # unmapped tags are still words: read them like a title
-    texts = [(str(parts.get(name) or ""), w) for name, w in _FIELD_WEIGHTS]
+    # one pass over all fields joined; a match's position tells its field (unmapped tags read as a title)
+    texts = [(fold(str(parts.get(name) or "")), w) for name, w in _FIELD_WEIGHTS]
     if unmapped:
-        texts.append((" ; ".join(unmapped), _FIELD_WEIGHTS[0][1]))
-    for raw, field_weight in texts:
-        if not raw:
-            continue
-        folded = fold(raw)
-        for rx, theme, cat, weight in _LEX:
-            hits = rx.findall(folded)
-            if hits:
-                # diminishing returns on repeated words
-                add(theme, cat, field_weight * weight * min(len(hits), 3) ** 0.5, hits[0] if isinstance(
-                    hits[0], str) else hits[0][0])
+        texts.append((fold(" ; ".join(unmapped)), _FIELD_WEIGHTS[0][1]))
+    joined = " | ".join(t for t, _ in texts)
+    bounds: list[tuple[int, float]] = []
+    pos = 0
+    for t, w in texts:
+        pos += len(t) + 3
+        bounds.append((pos, w))
+    hits: dict[int, dict[float, int]] = {}
+    firsts: dict[int, str] = {}
+    for entry, matches in _LEXICON_MATCHER.find_all(joined).items():
+        counts = hits.setdefault(entry, {})
+        for start, _word in matches:
+            fw = next(w for end, w in bounds if start < end)
+            counts[fw] = counts.get(fw, 0) + 1
+        firsts[entry] = matches[0][1]
+    for entry, counts in hits.items():
+        _, theme, cat, weight = LEXICON[entry]
+        # diminishing returns on repeated words
+        add(theme, cat, sum(fw * weight * min(n, 3) ** 0.5 for fw, n in counts.items()), firsts[entry])
     ranked = sorted(scores, key=lambda t: (-scores[t], _THEME_ORDER.get(t, 99)))
     if ranked:
         top = scores[ranked[0]]
