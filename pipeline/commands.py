@@ -91,6 +91,17 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     return _run(args, live=args.live, overlay=[])
 
 
+def listing_url(cls: Any) -> str:
+    """The live URL a crawl of ``cls`` starts from (its declared ``portal_url`` first)."""
+    if cls.portal_url:
+        return cls.portal_url
+    try:
+        first = next(iter(cls().first_requests()), None)
+    except Exception:  # a spider that needs configuration (a token) to build its requests
+        first = None
+    return first.url if first is not None else cls.live_base_url
+
+
 def sources_markdown() -> str:
     """The README's table of sources, generated from the spider declarations."""
     from spiders.base import PLATFORM_FORMATS
@@ -99,7 +110,7 @@ def sources_markdown() -> str:
     lines = ["| source | level | funder | portal | format | auth | fixtures mirror the public copy of |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, cls in all_spiders().items():
-        lines.append(f"| `{name}` | {cls.source_level} | {cls.funder} | {cls.portal_url or cls.live_base_url} | "
+        lines.append(f"| `{name}` | {cls.source_level} | {cls.funder} | {listing_url(cls)} | "
                      f"{PLATFORM_FORMATS.get(cls.platform, cls.platform)} | {cls.auth} | {cls.fixture_date} |")
     return "\n".join(lines)
 
@@ -118,7 +129,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         run = last.get(name)
         status = "never harvested" if run is None else (
             f"{'ok' if run['ok'] else 'FAILED'} {run['finished_at']} ({run['items']} items)")
-        rows.append((name, cls.source_level, cls.platform, cls.funder, cls.live_base_url, cls.fixture_date, status))
+        rows.append((name, cls.source_level, cls.platform, cls.funder, listing_url(cls), cls.fixture_date, status))
     widths = [max(len(c), *(len(str(r[i])) for r in rows)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     for r in rows:

@@ -32,6 +32,8 @@ class AidesTerritoiresSpider(AtFormatSpider):
     funder = "Aides-territoires (financeurs multiples)"
     perimeter = {"scale": "national", "regions": [], "departments": [], "label": "France"}
     live_base_url = "https://aides-territoires.beta.gouv.fr"
+    auth = "API token (env AAP_AT_TOKEN, X-AUTH-TOKEN) exchanged for a JWT bearer"
+    portal_url = "https://aides-territoires.beta.gouv.fr/api/aids/"
     fixture_date = "2026-11-20"
     list_path = "/api/aids/"
     paging = "page"

@@ -27,6 +27,7 @@ class MancheSpider(AtFormatSpider):
     funder = "Département de la Manche"
     perimeter = {"scale": "department", "regions": ["28"], "departments": ["50"], "label": "Manche"}
     live_base_url = "https://www.manche.fr"
+    auth = "HTTP basic (env AAP_MANCHE_AUTH=user:password)"
     fixture_date = "2026-11-19"
     list_path = "/api/guide-des-aides/aides"
     paging = "none"
