@@ -305,7 +305,10 @@ def flat_rows(digest: Digest) -> list[dict[str, Any]]:
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
+    """Dates as ISO text; warehouse timestamps (naive UTC) get their ``+00:00``."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
         return [to_jsonable(v) for v in value]

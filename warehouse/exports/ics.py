@@ -5,7 +5,7 @@ updates the event (``SEQUENCE`` is the call's version) instead of adding a secon
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from icalendar import Calendar, Event
@@ -34,7 +34,7 @@ def write(digest: Digest, path: Path) -> Path:
             ev.add("summary", f"Date limite : {item.title}")
             ev.add("dtstart", deadline)
             ev.add("dtend", deadline + timedelta(days=1))
-            ev.add("dtstamp", digest.generated_at)
+            ev.add("dtstamp", digest.generated_at.astimezone(UTC))
             ev.add("sequence", item.version)
             ev.add("url", item.url)
             ev.add("description", "\n".join(filter(None, [
