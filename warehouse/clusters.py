@@ -27,7 +27,8 @@ from difflib import SequenceMatcher
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+
+from warehouse.db import dict_rows, staged
 
 TITLE_SIMILARITY = 0.85
 #: words that say nothing about which call it is
@@ -126,21 +127,17 @@ def _preference(call: dict[str, Any]) -> tuple:
 
 def recluster(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute clusters over every stored call; writes only the rows whose cluster changed."""
-    cur = con.execute(
-        "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
+    calls = dict_rows(
+        con, "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
         "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "
         "cluster_id, is_preferred FROM calls")
-    names = [d[0] for d in cur.description]
-    calls = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     computed = clusters(calls)
     changed = [(c["id"], *computed[c["id"]]) for c in calls
                 if (c["cluster_id"], c["is_preferred"]) != computed[c["id"]]]
     if changed:
-        con.register("_clusters", pa.table({"id": [c[0] for c in changed], "cluster_id": [c[1] for c in changed],
-                                            "is_preferred": [c[2] for c in changed]}))
-        try:
+        columns = {"id": [c[0] for c in changed], "cluster_id": [c[1] for c in changed],
+                   "is_preferred": [c[2] for c in changed]}
+        with staged(con, "_clusters", columns):
             con.execute("UPDATE calls SET cluster_id = k.cluster_id, is_preferred = k.is_preferred "
                         "FROM _clusters k WHERE calls.id = k.id")
-        finally:
-            con.unregister("_clusters")
     return len(changed)

@@ -8,12 +8,15 @@ a read-only connection never changes the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -105,3 +108,20 @@ def utc_naive(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def staged(con: duckdb.DuckDBPyConnection, name: str, columns: dict | pa.Table) -> Iterator[str]:
+    """Expose Python columns (or an Arrow table) to SQL as the relation ``name`` for a few statements."""
+    con.register(name, columns if isinstance(columns, pa.Table) else pa.table(columns))
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def dict_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """The result of ``sql`` as one dict per row, keyed by column name."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from pipeline import schema, settings
 from warehouse.clusters import recluster
-from warehouse.db import connect, utc_naive
+from warehouse.db import connect, dict_rows, staged, utc_naive
 from warehouse.versions import describe_changes, version_record
 
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
@@ -191,11 +191,10 @@ def record_problem(rec: Any, source: str) -> str | None:
 
 
 def _existing(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str, Any]]:
-    cur = con.execute(
-        "SELECT id, content_hash, calendar_hash, version, first_seen_at, content_changed_at, "
-        "calendar_changed_at, status, cluster_id, is_preferred FROM calls WHERE source = ?", [source])
-    names = [d[0] for d in cur.description]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+    rows = dict_rows(con, "SELECT id, content_hash, calendar_hash, version, first_seen_at, content_changed_at, "
+                          "calendar_changed_at, status, cluster_id, is_preferred FROM calls WHERE source = ?",
+                     [source])
+    return {row["id"]: row for row in rows}
 
 
 def _plan(records: list[dict], existing: dict[str, dict], clock: _Clock,
@@ -277,11 +276,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *,
                           f"WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()
     names = [c for c, _ in columns if c in rows[0]]
     arrow = pa.table({c: pa.array([r[c] for r in rows], type=_ARROW_TYPES[t]) for c, t in columns if c in names})
-    con.register("_staging", arrow)
-    try:
+    with staged(con, "_staging", arrow):
         con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
-    finally:
-        con.unregister("_staging")
 
 
 def _write_calls(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -294,12 +290,9 @@ def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock:
     previous = _previous_records(con, [(v["row"]["id"], v["previous"]) for v in versions if v["previous"]])
     replaced = [v["row"]["id"] for v in versions if v["previous"]]
     if replaced:
-        con.register("_closing", pa.table({"call_id": replaced}))
-        try:
+        with staged(con, "_closing", {"call_id": replaced}):
             con.execute("UPDATE call_versions SET valid_to = ? WHERE valid_to IS NULL "
                         "AND call_id IN (SELECT call_id FROM _closing)", [clock.at])
-        finally:
-            con.unregister("_closing")
     out = []
     for item in versions:
         row = item["row"]
@@ -319,12 +312,9 @@ def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]
     if not keys:
         return {}
     arrow = pa.table({"call_id": [k for k, _ in keys], "version": pa.array([v for _, v in keys], pa.int32())})
-    con.register("_wanted", arrow)
-    try:
+    with staged(con, "_wanted", arrow):
         found = con.execute("SELECT v.call_id, v.record FROM call_versions v JOIN _wanted w "
                             "USING (call_id, version)").fetchall()
-    finally:
-        con.unregister("_wanted")
     return {call_id: json.loads(record) for call_id, record in found}
 
 
@@ -334,15 +324,12 @@ def _write_sources(con: duckdb.DuckDBPyConnection, rows: list[dict], clock: _Clo
     arrow = pa.table({"call_id": [r["id"] for r in rows], "source": [r["source"] for r in rows],
                       "native_id": pa.array([r["native_id"] for r in rows], pa.string()),
                       "url": [r["url"] for r in rows]})
-    con.register("_seen", arrow)
-    try:
+    with staged(con, "_seen", arrow):
         con.execute(
             "INSERT INTO call_sources SELECT call_id, source, native_id, url, ?, ?, ? FROM _seen "
             "ON CONFLICT (call_id, url) DO UPDATE SET native_id = excluded.native_id, "
             "last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id",
             [clock.at, clock.at, clock.run_id])
-    finally:
-        con.unregister("_seen")
 
 
 def _listed_ids(source: str, items: list[Any]) -> set[str]:
@@ -367,13 +354,10 @@ def _touch_listed(con: duckdb.DuckDBPyConnection, source: str, ids: set[str], cl
     """A stored call listed again but not storable this time: still seen, its stored state is kept."""
     if not ids:
         return
-    con.register("_listed", pa.table({"id": sorted(ids)}))
-    try:
+    with staged(con, "_listed", {"id": sorted(ids)}):
         con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ? WHERE source = ? "
                     "AND status <> 'withdrawn' AND id IN (SELECT id FROM _listed)",
                     [clock.at, clock.run_id, source])
-    finally:
-        con.unregister("_listed")
 
 
 def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[str], clock: _Clock,
@@ -388,12 +372,9 @@ def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[st
         [clock.run_id, clock.at, source]).fetchall()
     vanished = [call_id for call_id, missed in candidates if call_id not in seen and missed >= limit]
     if vanished:
-        con.register("_vanished", pa.table({"id": vanished}))
-        try:
+        with staged(con, "_vanished", {"id": vanished}):
             con.execute("UPDATE calls SET status = 'withdrawn', withdrawn_at = ? "
                         "WHERE id IN (SELECT id FROM _vanished)", [clock.at])
-        finally:
-            con.unregister("_vanished")
     return len(vanished)
 
 

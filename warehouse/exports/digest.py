@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from pipeline import schema, settings
+from warehouse.db import dict_rows
 
 THEME_LABELS = {
     "solidarites-lien-social": "Solidarités / lien social",
@@ -248,9 +249,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, *, now: datetime, week: str | N
     filters = check_filters(region, departement, themes, ccas)
     reference = min(end, now).astimezone(settings.TIMEZONE).date()
     start_utc, end_utc = (d.astimezone(UTC).replace(tzinfo=None) for d in (start, end))
-    cur = con.execute(_ITEM_SQL, [start_utc, end_utc])
-    names = [d[0] for d in cur.description]
-    items = [_item(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    items = [_item(row) for row in dict_rows(con, _ITEM_SQL, [start_utc, end_utc])]
     items = [i for i in items if _keep(i, filters)]
     horizon = reference + timedelta(days=schema.CLOSING_SOON_DAYS)
     members = {
