@@ -324,8 +324,10 @@ def _package(filename: str) -> str:
     for ours in ("pipeline", "spiders", "transforms", "warehouse"):
         if f"/{ours}/" in filename:
             return f"aap.{ours}"
+    if filename == "~":
+        return "builtins (C)"
     if filename.startswith("<") or "/lib/python" in filename:
-        return "python"
+        return "python stdlib"
     return "other"
 
 
@@ -405,7 +407,8 @@ def machine() -> dict[str, str]:
                      model)
     except (OSError, StopIteration, ValueError):
         pass
-    return {"cores": str(os.cpu_count()), "ram": ram, "cpu": model,
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return {"cores": str(os.cpu_count()), "ram": ram, "cpu": model, "load": load,
             "python": platform.python_version(), "scrapy": scrapy.__version__, "duckdb": duckdb.__version__,
             "os": f"{platform.system()} {platform.release()}"}
 
@@ -485,6 +488,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     now = datetime.combine(ANCHOR, datetime.min.time(), TIMEZONE).replace(hour=8)
     started = datetime.now(TIMEZONE)
+    load_start = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     results: list[SizeResult] = []
     with _workdir(args.work_dir) as work:
         profile_dir = work / "profiles" if args.profile else None
@@ -515,7 +519,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         f"Measured {started:%Y-%m-%d %H:%M %Z} with `{command.strip()}` (seed {args.seed}, {args.parallel} crawls at "
         "once, synthetic portal on 127.0.0.1 in its own process).",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['ram']} RAM, {m['os']}; Python {m['python']}, "
-        f"Scrapy {m['scrapy']}, DuckDB {m['duckdb']}.",
+        f"Scrapy {m['scrapy']}, DuckDB {m['duckdb']}. Load average at the start: {load_start}; at the end "
+        f"(1/5/15 min): {m['load']}.",
         "",
         table(results, (t_n, t_s), (l_n, l_s)),
         "",
