@@ -24,19 +24,25 @@ _NEGATED = re.compile(
 )
 
 
-def _mentions(text: str) -> int:
-    folded = fold(text)
+def _phrases(folded: str) -> int:
+    if "appel" not in folded and "call" not in folded:
+        return 0
     n = 0
     for m in _PHRASE.finditer(folded):
         if not _NEGATED.search(folded, max(0, m.start() - 40), m.start()):
             n += 1
-    return n + len(_ACRONYM.findall(text))
+    return n
+
+
+def _mentions(text: str) -> int:
+    return _phrases(fold(text)) + len(_ACRONYM.findall(text))
 
 
 def is_call_for_projects(title: str | None, summary: str | None = None, description: str | None = None,
                          label: object = None) -> bool:
     """True for an AAP/AMI. A portal's own boolean flag wins; otherwise title and summary decide, and the
-    description counts when it calls itself a call ("Le présent appel à projets…")."""
+    description counts when it calls itself a call ("Le présent appel à projets…") or names one in its
+    first lines."""
     if isinstance(label, bool):
         return label
     if _mentions(title or "") or _mentions(summary or ""):
@@ -44,9 +50,12 @@ def is_call_for_projects(title: str | None, summary: str | None = None, descript
     desc = description or ""
     if not desc:
         return False
-    head = desc[:600]
-    if _mentions(head):
+    if _ACRONYM.search(desc[:600]):
         return True
     folded = fold(desc)
-    return bool(re.search(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)",
-                          folded)) and bool(_PHRASE.search(folded))
+    if _phrases(folded[:600]):
+        return True
+    return bool(_SELF_REFERENCE.search(folded)) and bool(_PHRASE.search(folded))
+
+
+_SELF_REFERENCE = re.compile(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)")

@@ -52,15 +52,16 @@ def classify_line(obj: Any, *, default_as_of: date | None = None) -> dict:
     else:
         return _error(obj_id, "as_of is missing (give it per line or with --as-of)")
     tags = tags or []
-    # tags that are audience labels feed eligibility; the others are theme tags
-    audience_tags = [t for t in tags if map_labels(TAG_SOURCE, "audiences", [t])[0]]
+    # every tag is read for applicants (a portal's audience wording may be unknown to the mapping files);
+    # tags that are Aides-territoires audience labels are not theme tags
+    audience_tags = {t for t in tags if map_labels(TAG_SOURCE, "audiences", [t])[0]}
     item = {
         "title": obj.get("title"),
         "summary": obj.get("summary"),
         "description": obj.get("description"),
         "eligibility_text": obj.get("eligibility"),
         "deadline_text": obj.get("deadline_text"),
-        "audience_labels": audience_tags,
+        "audience_labels": tags,
         "theme_labels": [t for t in tags if t not in audience_tags],
     }
     try:

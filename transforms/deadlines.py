@@ -83,13 +83,15 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"rencontre\w*", r"entree? en vigueur", r"evenement", r"inauguration", r"date de l'evenement",
         r"periode de programmation", r"programmation", r"audition\w*", r"soutenance\w*",
         r"premiere? version", r"creee? le", r"date de creation", r"manifestation", r"salon",
-        r"ceremonie", r"remise des prix", r"remise des trophees", r"prix seront remis",
+        r"ceremonie", r"remise des prix", r"remise des trophees", r"prix seront remis", r"travaux",
+        r"engage(?:e|s|es)?", r"engagement", r"au lieu d[ue]", r"initialement", r"anciennement",
     ),
     "open": (
         r"date d'ouverture", r"ouverture\w*", r"ouvert\w* (?:le|a partir|des|du)", r"ouvrira", r"ouvre",
-        r"partir du", r"compter du", r"des le", r"lancement", r"lance le", r"date de debut",
-        r"debut de depot", r"debut des (?:depots|candidatures|inscriptions)", r"opening", r"start date",
+        r"lancement", r"lance le", r"date de debut", r"debut de depot", r"debut des (?:depots|candidatures|"
+        r"inscriptions)", r"opening", r"start date",
     ),
+    "open_weak": (r"partir du", r"compter du", r"des le"),
     "deadline_weak": (
         r"jusqu'au", r"jusqu'a", r"avant le", r"avant", r"au plus tard", r"ici le", r"pour le",
     ),
@@ -97,17 +99,20 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"date\w* limites?", r"date\w*-limites?", r"limite", r"clotur\w*", r"clos\b", r"fermeture",
         r"fin de l'appel", r"fin des (?:candidatures|depots|inscriptions)", r"fin de depot", r"date de fin",
         r"se termine", r"prend fin", r"se clot", r"echeance\w*", r"deadline\w*", r"cut-?off",
-        r"closing", r"depot\w*", r"deposer", r"deposes?", r"remise des (?:dossiers|candidatures|projets)",
-        r"retour des dossiers", r"releve\w*", r"vagues?", r"sessions?", r"candidat\w*", r"dossiers?",
+        r"closing", r"remise des (?:dossiers|candidatures|projets)", r"retour des dossiers", r"releve\w*",
+    ),
+    #: nouns and verbs of submission: a deadline when nothing stronger is said
+    "deadline_noun": (
+        r"depot\w*", r"deposer", r"deposes?", r"vagues?", r"sessions?", r"candidat\w*", r"dossiers?",
         r"envoy\w*", r"transmi\w*", r"adress\w*", r"parven\w*", r"inscri\w*", r"soumi\w*", r"submission",
-        r"tour", r"appel a projets? ouvert",
+        r"tour",
     ),
 }
 _CUES_MATCHER = KeywordMatcher([(rf"{p}\b" if not p.endswith("*") else p, role)
                                  for role, pats in _CUES.items() for p in pats])
 _ROLLING = KeywordMatcher([(p, "rolling") for p in (
     r"au fil de l'eau", r"toute l'annee", r"tout au long de l'annee", r"en continu",
-    r"(?<!commission )permanent\w*", r"epuisement des (?:credits|fonds|enveloppes?)",
+    r"(?<!commission )(?<!commissions )permanent\w*", r"epuisement des (?:credits|fonds|enveloppes?)",
     r"dans la limite des (?:credits|fonds|enveloppes?)", r"sans date limite", r"pas de date limite",
     r"aucune date limite", r"date limite\s*:?\s*aucune", r"tout moment", r"importe quel moment",
     r"en permanence", r"guichet ouvert", r"depot libre", r"pas de date de cloture", r"sans date de cloture",
@@ -252,20 +257,44 @@ def _time_after(folded: str, end: int) -> str | None:
     return f"{h:02d}:{mi:02d}"
 
 
+_STRONG = ("deadline", "open", "distractor", "extension")
+
+
 def _role_for(cues: list[tuple[int, int, str]], start: int, end: int, default: str) -> str:
-    before = [c for c in cues if c[1] <= start]
-    if before:
-        role = before[-1][2]
-        if role == "deadline_weak":
-            earlier = [c[2] for c in before[:-1] if c[2] != "deadline_weak"]
-            if earlier and earlier[-1] in ("distractor", "extension"):
-                return earlier[-1]
-            return "deadline"
+    """Role of the date at ``start``: walk back over the cues of its sentence.
+
+    A weak cue right before the date (``jusqu'au``, ``à partir du``) gives its own role unless the nearest
+    strong cue before it is a distractor or an extension ("projets réalisés … jusqu'au"); a submission noun
+    between that distractor and the weak cue ("commission permanente : les dossiers doivent être déposés
+    avant le") brings it back to a deadline. Without a weak cue the nearest strong cue decides; with only
+    submission nouns the date is a deadline.
+    """
+    weak = None
+    noun = False
+    for _, c_end, role in reversed(cues):
+        if c_end > start:
+            continue
+        if role in ("deadline_weak", "open_weak"):
+            if weak is None and not noun:
+                weak = role
+            continue
+        if role == "deadline_noun":
+            noun = True
+            continue
+        if weak is not None:
+            if role == "extension" or (role == "distractor" and not noun):
+                return role
+            return "deadline" if weak == "deadline_weak" else "open"
         return role
-    after = [c for c in cues if c[0] >= end and c[0] - end <= 40]
-    if after:
-        role = after[0][2]
-        return "deadline" if role == "deadline_weak" else role
+    if weak is not None:
+        return "deadline" if weak == "deadline_weak" else "open"
+    if noun:
+        return "deadline"
+    for c_start, _, role in cues:
+        if c_start >= end and c_start - end <= 40:
+            if role in _STRONG:
+                return role
+            return "open" if role == "open_weak" else "deadline"
     return default
 
 
@@ -316,8 +345,10 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
                 flags.append(f"weekday_mismatch:{day.isoformat()}")
         role = _role_for(cues, m.start(), m.end(), "none" if strict else "deadline")
         # a range "du X au Y" in a submission context: X opens, Y closes
-        if i + 1 < len(matches) and _RANGE_JOIN.match(seg[m.end():matches[i + 1].start()]) \
-                and _RANGE_START.search(seg[max(0, m.start() - 14):m.start()]) and role != "distractor":
+        join = _RANGE_JOIN.match(seg[m.end():matches[i + 1].start()]) if i + 1 < len(matches) else None
+        if join and role != "distractor" and (
+                _RANGE_START.search(seg[max(0, m.start() - 14):m.start()])
+                or join.group(0).strip() in ("-", "au", "jusqu'au")):
             role = "open"
         elif i > 0 and found and found[-1].pos == matches[i - 1].start() and found[-1].role == "open" \
                 and _RANGE_JOIN.match(seg[matches[i - 1].end():m.start()]):
@@ -346,7 +377,8 @@ def _scan(segs: list[str], as_of: date, strict: bool, flags: list[str]) -> list[
         if not found and len(original) <= 100 and _MAYBE_HEADING.search(original):
             cues = [c[2] for c in _CUES_MATCHER.finditer(fold(original))]
             if cues:
-                carry = "deadline" if cues[-1] in ("deadline", "deadline_weak") else cues[-1]
+                last = cues[-1]
+                carry = last if last in _STRONG else "open" if last == "open_weak" else "deadline"
         out.extend(found)
     return out
 

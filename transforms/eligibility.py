@@ -26,6 +26,7 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     (r"\bc\.?\s?c\.?\s?i\.?\s?a\.?\s?s\b", "ccas", ("ccas", "cias")),
     (r"\bc\.?\s?c\.?\s?a\.?\s?s\b", "ccas", ("ccas",)),
     (r"\bc\.?\s?i\.?\s?a\.?\s?s\b", "ccas", ("cias",)),
+    (r"\bcentres? communa(?:l|ux) et intercommuna(?:l|ux) d'action sociale", "ccas", ("ccas", "cias")),
     (r"\bcasvp\b|\bcentres? (?:d'action sociale|communa(?:l|ux) d'action sociale)", "ccas", ("ccas",)),
     (r"\bcentres? intercommuna(?:l|ux) d'action sociale", "ccas", ("cias",)),
     (r"\betablissements? publics? de cooperation intercommunale|\bepci\b|\bintercommunalites?\b"
@@ -55,7 +56,7 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     (r"\btoute personnes? morales?\b(?! de droit public)|\btoutes les personnes? morales?\b(?! de droit public)"
      r"|\bles personnes? morales?\b(?! de droit public)|\blegal (?:entity|entities|persons?)\b|\bpersonnalite morale\b|\btout(?:e|es)? (?:structure|"
      r"organisme)s?\b|\btous (?:les )?(?:organismes|porteurs de projets?|types de structures)\b"
-     r"|\bentite affiliee\b|\bcollectivite ou institution - autre\b",
+     r"|\bentite affiliee\b|\bcollectivite ou institution - autre\b|\btout porteur de projets?\b",
      "likely:any_legal_person", ("public_org",)),
     (r"\bcommunes?\b|\bmunicipalites?\b|\bvilles?\b|\bcollectivites? (?:territoriales?|locales?)\b"
      r"|\bcollectivites\b|\bmaires?\b", "commune", ("commune",)),
@@ -76,6 +77,19 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     (r"\bclubs?\b|\bfederations? sportives?\b|\bfondations?\b|\bcentres? sociaux\b|\bmutuelles?\b"
      r"|\bcooperatives?\b|\bgroupements? d'employeurs\b|\bstructures? de l'insertion\b|\bsiae\b",
      "other:other", ()),
+    (r"\bservices? (?:deconcentres? )?de l'etat\b|\badministrations? (?:de l'etat|centrales?)\b|\bprefectures?\b"
+     r"|\bministeres?\b|\bgroupements? d'interet public\b|\bgip\b", "other:state", ()),
+    (r"\bpublic (?:bodies|body|entities|entity|institutions?|organi[sz]ations?|sector bodies)\b"
+     r"|\bpublic social welfare bodies\b|\bbodies governed by public law\b", "likely:public_bodies", ("public_org",)),
+    (r"\bsocial (?:services|welfare services|care providers)\b", "likely:social_services", ("public_org",)),
+    (r"\b(?:local|regional|national) (?:and regional |or regional )?(?:public )?authorities\b|\bpublic authorities\b"
+     r"|\bmunicipalities\b|\bmunicipality\b|\blocal governments?\b|\bcities\b", "commune", ("commune",)),
+    (r"\bnon-?profit (?:organi[sz]ations?|entities|bodies)\b|\bngos?\b|\bcivil society organi[sz]ations?\b",
+     "other:association", ("association",)),
+    (r"\bprivate (?:companies|entities|bodies|enterprises)\b|\bsmes?\b|\bfor-profit\b", "other:company",
+     ("private_sector",)),
+    (r"\buniversities\b|\bresearch organi[sz]ations?\b|\bhigher education institutions?\b", "other:research",
+     ("researcher",)),
 ]
 _CCAS_RE = re.compile("|".join(f"(?:{p})" for p, g, _ in _MENTIONS if g == "ccas" and p.startswith(r"\bc\.")))
 _MENTION_MATCHER = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTIONS)
@@ -90,9 +104,9 @@ _APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
     r"candidats?|structures? (?:porteuses|beneficiaires)|destination (?:des|de)\b|reserve(?:e|s|es)? (?:aux|a)\b|"
     r"demandeurs?|destine(?:e|s|es)? (?:aux|a)\b|publics? (?:eligibles|vises|concernes)|qui peut candidater|"
     r"conditions? d'acces|peuvent en beneficier|who can apply|applicants?|structures? concernees|"
-    r"seul(?:e|s|es)? (?:les|la|le)|concerne(?:s|es)?\s*:|must be"
+    r"seul(?:e|s|es)? (?:les|la|le)|concerne(?:s|es)?\s*:|must be|pour les (?:ccas|cias)\b|aux (?:ccas|cias)\b"
 )], anchors=("eligib", "benefic", "peu", "porte", "qui", "destin", "ouvert", "adresse", "candidat", "structure",
-             "reserve", "demandeur", "public", "condition", "appl", "seul", "concerne", "must"))
+             "reserve", "demandeur", "public", "condition", "appl", "seul", "concerne", "must", "ccas", "cias"))
 _NEG_PREFIX = re.compile(
     r"a l'exclusion (?:des|de|du)|\bsauf\b|\bhormis\b|\bexcepte\b|\ba l'exception (?:des|de|du)|\bhors\b|"
     r"(?:ne sont pas|non) (?:eligibles|admis|retenus)\s*:|\bexclu(?:e|s|es)?\s*:|\bexclusions?\s*:|"
@@ -103,7 +117,8 @@ _NEG_POSTFIX = re.compile(
     r"non eligibles?|(?:sont|est) exclu(?:e|s|es)?|ne peu(?:vent|t) pas|ne pourront pas|ne peuvent en aucun cas|"
     r"ne (?:sont|seront) pas (?:acceptes|recevables)|ineligibles?"
 )
-_POSITIVE_CUE = re.compile(r"\b(?:sont|est|seront) eligibles?|\bpeu(?:vent|t)\b|\beligibles?\s*:")
+_POSITIVE_CUE = re.compile(r"\b(?:sont|est|seront) eligibles?|\beligibles?\s*:|\bpeu(?:vent|t) (?:candidater|deposer|"
+                           r"repondre|postuler|beneficier|presenter|solliciter)")
 _PARTNER = re.compile(
     r"(?:en (?:partenariat|lien|collaboration|relation|concertation|coordination) (?:etroite )?avec|avec l'appui"
     r" d[eu]|en associant|associ\w* (?:a|avec)|partenaires?|accompagn\w* par|orient\w* par|prescri\w*|avec le "
@@ -164,25 +179,24 @@ def classify_eligibility(text: str | None, labels: list[str] | None = None, *,
     ``strict=True`` is for general descriptions: only applicant sentences count.
     """
     mentions: list[_Mention] = []
+    if not (strict and text and _APPLICANT_CUE.search(fold(text)) is None):
+        in_list = 0
+        for original in segments(text or ""):
+            seg = fold(original)
+            cue = _APPLICANT_CUE.search(seg) is not None
+            if strict and not cue and in_list <= 0:
+                continue
+            found = _mentions(seg, original)
+            mentions.extend(found)
+            if cue and (not found or seg.endswith(":")):
+                in_list = 8
+            elif in_list > 0:
+                in_list = in_list - 1 if len(seg) < 160 else 0
+    # portal labels after the text, so that the evidence is a sentence when there is one
     for label in labels or []:
-        label = str(label)
-        for part in label.split("|||"):
+        for part in str(label).split("|||"):
             if part.strip():
                 mentions.extend(_mentions(fold(part), part.strip()))
-    if strict and text and _APPLICANT_CUE.search(fold(text)) is None:
-        return _decide(mentions)
-    in_list = 0
-    for original in segments(text or ""):
-        seg = fold(original)
-        cue = _APPLICANT_CUE.search(seg) is not None
-        if strict and not cue and in_list <= 0:
-            continue
-        found = _mentions(seg, original)
-        mentions.extend(found)
-        if cue and (not found or seg.endswith(":")):
-            in_list = 8
-        elif in_list > 0:
-            in_list = in_list - 1 if len(seg) < 160 else 0
     return _decide(mentions)
 
 
@@ -203,7 +217,13 @@ def _decide(mentions: list[_Mention]) -> Eligibility:
         return Eligibility("explicit", one_line(m.seg), "names_ccas", audiences)
     if (m := first(neg, "ccas")) is not None:
         return Eligibility("not_eligible", one_line(m.seg), "ccas_excluded", audiences)
-    if (m := first(pos, "likely:")) is not None:
+    likely = [m for m in pos if m.group.startswith("likely:")]
+    public_excluded = next((m for m in neg if m.group.startswith(("likely:", "commune"))), None)
+    if likely and public_excluded is not None and all(m.group == "likely:any_legal_person" for m in likely):
+        # "toute structure, sauf les collectivités": the catch-all no longer covers a CCAS
+        return Eligibility("not_eligible", one_line(public_excluded.seg), "public_bodies_excluded", audiences)
+    if likely:
+        m = likely[0]
         return Eligibility("likely", one_line(m.seg), m.group.split(":", 1)[1], audiences)
     if (m := first(pos, "commune")) is not None:
         return Eligibility("via_commune", one_line(m.seg), "communes_or_epci_only", audiences)

@@ -56,19 +56,29 @@ def clean(text: object) -> str:
 
 
 # sentence / list-item boundaries: line breaks, bullets, ". " before a capital or digit, "; "
-_SPLIT = re.compile(r"\n+|\s*[•·▪►]\s*|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])|\s*;\s*|\|\|\|")
-_SPLIT_SENTENCES = re.compile(r"\n+|\s*[•·▪►]\s*|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(])|\|\|\|")
+_SPLIT = re.compile(r"[ \t]*[•·▪►][ \t]*|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])|[ \t]*;[ \t]*|\|\|\|")
+_SPLIT_SENTENCES = re.compile(r"[ \t]*[•·▪►][ \t]*|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(])|\|\|\|")
+_SPLIT_CHARS = re.compile(r"[.!?•·▪►;|]")
+_STRIP = " \t-–*:"
 
 
 def segments(text: str, *, semicolons: bool = True) -> list[str]:
     """Split text into sentences/list items, keeping the original wording (used as evidence).
 
+    Lines are split first; a line is split further only when it holds sentence punctuation or bullets.
     With ``semicolons=False`` a "; " does not end a segment (date lists such as "1er mars ; 1er juin").
     """
     if not text:
         return []
     splitter = _SPLIT if semicolons else _SPLIT_SENTENCES
-    return [s.strip(" \t-–*:") for s in splitter.split(text) if s and s.strip(" \t-–*:")]
+    out: list[str] = []
+    for line in text.splitlines():
+        parts = splitter.split(line) if _SPLIT_CHARS.search(line) else (line,)
+        for part in parts:
+            part = part.strip(_STRIP)
+            if part:
+                out.append(part)
+    return out
 
 
 def one_line(text: str, limit: int = 300) -> str:
