@@ -16,7 +16,7 @@ from transforms.text import fold
 _NUMBER = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
          r"\s+(?:d'euros?|€|eur\b))")
-_AMOUNT = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}")
+_AMOUNT = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
 _MIN_CUE = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
                       r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
 _MAX_CUE = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
@@ -28,8 +28,11 @@ _FIXED_CUE = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontan
 _RANGE_MID = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 # amounts that describe something other than the aid: project cost floors, total budgets of programmes
 _CONTEXT_SKIP = re.compile(r"(?:cout total|cout du projet|depenses? (?:eligibles? )?(?:minimum|minimales?)|"
-                           r"budget (?:total|global) (?:du|de l') ?(?:programme|appel|dispositif)|enveloppe "
-                           r"(?:globale|totale)|chiffre d'affaires|capital)[^€]{0,30}$")
+                           r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
+                           r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
+_MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
+_BARE_RANGE = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,])(?=\d[\d .]*\s*-\s*\d))(\d[\d .]*?)\s*(?:\s(?:et|a)\s|-)\s*"
+                         + _NUMBER + _UNIT)
 _MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 
@@ -67,7 +70,7 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
         return None, None
     found = []
     for m in _AMOUNT.finditer(s):
-        v = _value(m.group("num"), m.group("unit"))
+        v = _value(m.group("num"), m.group("unit")) if m.group("num") else _value(m.group("pre"), "eur")
         if v is not None and v > 0:
             found.append((m.start(), m.end(), v))
     lo: float | None = None
@@ -85,7 +88,8 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
         if _CONTEXT_SKIP.search(before):
             i += 1
             continue
-        if _MIN_CUE.search(before):
+        after = s[end:end + 20]
+        if _MIN_CUE.search(before) or _MIN_AFTER.match(after):
             lo = v if lo is None else min(lo, v)
         elif _MAX_CUE.search(before) or _FIXED_CUE.search(before) is None:
             hi = v if hi is None else max(hi, v)
@@ -93,8 +97,8 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             lo = v if lo is None else min(lo, v)
             hi = v if hi is None else max(hi, v)
         i += 1
-    # "entre 5 000 et 20 000 €": only the last number has a unit
-    for m in re.finditer(r"\b(?:entre|de)\s+(\d[\d .]*?)\s+(?:et|a)\s+" + _NUMBER + _UNIT, s):
+    # "entre 5 000 et 20 000 €", "5 000 - 15 000 €": only the last number has a unit
+    for m in _BARE_RANGE.finditer(s):
         a = _value(m.group(1), m.group("unit"))
         b = _value(m.group("num"), m.group("unit"))
         if a is not None and b is not None and a < b:

@@ -9,9 +9,10 @@ of ``schema.THEMES`` (the CCAS core first).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline import schema
-from transforms.labels import map_labels
+from transforms.labels import load_mapping, map_labels
 from transforms.text import KeywordMatcher, fold
 
 SOL = "solidarites-lien-social"
@@ -36,7 +37,7 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"handicap\w*|personnes? en situation de handicap|inclusion des personnes handicapees|aidants familiaux",
      SOL, "Handicap", 2),
     (r"egalite des chances|egalite femmes-hommes|egalite entre les femmes et les hommes|discriminations?|"
-     r"quartiers prioritaires|qpv|politique de la ville", SOL, "Egalite des chances", 1.5),
+     r"quartiers prioritaires|qpv|politique de la ville", SOL, "Egalité des chances", 1.5),
     (r"acces aux droits|non-recours|france services|acces aux services|maisons? de services", SOL,
      "Accès aux services", 2),
     (r"cohesion sociale|inclusion sociale|insertion sociale|lien social|isolement|solidarit\w*|exclusion sociale"
@@ -52,8 +53,9 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"aide alimentaire|alimentation|precarite alimentaire|epiceries? solidaires?|banques? alimentaires?|"
      r"restauration collective|projets? alimentaires? territoriaux|pat\b|repas|denrees", SOL, "Alimentation", 1.5),
     (r"precarite|pauvrete|grande exclusion|sans-abri\w*|sans domicile|hebergement d'urgence|mise a l'abri|"
-     r"demunis|personnes? vulnerables|publics? fragiles|publics? vulnerables|minima sociaux|rsa\b|"
+     r"demunis|personnes? vulnerables|publics? fragiles|publics? vulnerables|"
      r"lutte contre l'exclusion|aide sociale", SOL, "Lutte contre la précarité", 2),
+    (r"minima sociaux|rsa|allocataires", SOL, "Lutte contre la précarité", 1),
     (r"inclusion numerique|fracture numerique|mediation numerique|conseillers? numeriques?|illectronisme|"
      r"aidants? numeriques?", SOL, "Inclusion numérique", 2.5),
     (r"securite|prevention de la delinquance|violences? (?:conjugales|faites aux femmes|intrafamiliales)|"
@@ -61,7 +63,8 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"protection animale|animaux errants|bien-etre animal", SOL, "Protection animale", 2),
     # urbanisme / logement / aménagement
     (r"logements?|habitat|hlm|bailleurs? sociaux|logement d'abord|habitat inclusif|residences? sociales?|"
-     r"pensions? de famille|habitat indigne|copropriete\w*|insalubr\w*", URB, "Logement et habitat", 1.5),
+     r"pensions? de famille|habitat indigne|copropriete\w*|insalubr\w*|foyers? de jeunes travailleurs|fjt|"
+     r"intermediation locative", URB, "Logement et habitat", 1.5),
     (r"accessibilite|mise en accessibilite", URB, "Accessibilité", 1.5),
     (r"equipements? publics?|batiments? publics?|equipements? communaux", URB, "Equipement public", 1),
     (r"espaces? publics?|places? publiques?|amenagement urbain|requalification", URB, "Espace public", 1),
@@ -157,6 +160,25 @@ _TAG_WEIGHT = 4.0
 _THEME_ORDER = {t: i for i, t in enumerate(schema.THEMES)}
 
 
+@lru_cache(maxsize=1)
+def _canonical_categories() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for values in (load_mapping("at", "themes") or {}).values():
+        for v in values:
+            cat = v.partition("/")[2]
+            if cat:
+                names.setdefault(fold(cat), cat)
+    for _, _, cat, _ in LEXICON:
+        if cat:
+            names.setdefault(fold(cat), cat)
+    return names
+
+
+def canonical_category(name: str) -> str:
+    """Aides-territoires' spelling of a category ("Économie d’énergie…" → "Economie d'énergie…")."""
+    return _canonical_categories().get(fold(name), name)
+
+
 @dataclass
 class ThemeResult:
     """Themes (primary first), categories (AT names), trigger words per theme, unmapped source tags."""
@@ -188,7 +210,8 @@ def classify_themes(text: str | dict | None, tags: list[str] | None = None,
     tag_values, unmapped = map_labels(source or "at", "themes", [str(t) for t in tags or []])
     for value in tag_values:
         theme, _, cat = value.partition("/")
-        add(theme, cat or None, _TAG_WEIGHT, f"tag:{cat or theme}")
+        cat = canonical_category(cat) if cat else None
+        add(theme, cat, _TAG_WEIGHT, f"tag:{cat or theme}")
     # one pass over all fields joined; a match's position tells its field (unmapped tags read as a title)
     texts = [(fold(str(parts.get(name) or "")), w) for name, w in _FIELD_WEIGHTS]
     if unmapped:
