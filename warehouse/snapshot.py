@@ -30,6 +30,8 @@ def publish(db_path: str | Path, snapshot_path: str | Path) -> Path:
     finally:
         con.close()
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in snapshot_path.parent.glob(f".{snapshot_path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)     # left by a publish that was killed; there is one writer
     fd, tmp_name = tempfile.mkstemp(prefix=f".{snapshot_path.name}.", suffix=".tmp", dir=snapshot_path.parent)
     tmp = Path(tmp_name)
     try:

@@ -226,6 +226,7 @@ def test_snapshot_reader_does_not_block_a_load(tmp_path):
 
     db, snap = tmp_path / "warehouse.duckdb", tmp_path / "warehouse_readonly.duckdb"
     load_harvest(db, [batch(SRC, [record(native_id="one")])], now=at("2026-11-02"), run_id="r1")
+    (tmp_path / ".warehouse_readonly.duckdb.k1ll3d.tmp").write_bytes(b"half a copy")
     assert publish(db, snap) == snap
     reader = duckdb.connect(str(snap), read_only=True)
     try:
