@@ -209,3 +209,11 @@ def test_every_format_writes_a_file(snapshot):
         path = export(snapshot, fmt)
         assert path.stat().st_size > 0, fmt
     assert not [p for p in snapshot["tmp"].iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_single_theme_or_class_may_be_a_string(snapshot):
+    as_list = json.loads(export(snapshot, "json", themes=["energies-dechets"], ccas=["explicit"]).read_text())
+    as_text = json.loads(export(snapshot, "json", themes="energies-dechets", ccas="explicit").read_text())
+    assert as_text["sections"] == as_list["sections"]
+    assert [i["id"] for s in as_text["sections"] for g in s["groups"] for i in g["items"]] == [
+        snapshot["moved"]["id"]]

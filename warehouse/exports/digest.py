@@ -187,11 +187,14 @@ def week_window(now: datetime, week: str | None) -> tuple[str, datetime, datetim
     return week.strip(), start, datetime.combine(monday + timedelta(days=7), time(), settings.TIMEZONE)
 
 
-def check_filters(region: str | None, departement: str | None, themes: list[str] | None,
-                  ccas: list[str] | None) -> dict[str, Any]:
-    """The filters, checked against the vocabularies and the INSEE codes; a clear error otherwise."""
+def check_filters(region: str | None, departement: str | None, themes: list[str] | str | None,
+                  ccas: list[str] | str | None) -> dict[str, Any]:
+    """The filters, checked against the vocabularies and the INSEE codes; a clear error otherwise.
+    A single theme or class may be given as a string."""
     from transforms.perimeter import departments, regions
 
+    themes = [themes] if isinstance(themes, str) else themes
+    ccas = [ccas] if isinstance(ccas, str) else ccas
     if region is not None and region not in regions():
         raise ValueError(f"unknown INSEE region code {region!r} (e.g. 84 for Auvergne-Rhône-Alpes)")
     if departement is not None and departement.upper() not in departments():
