@@ -27,7 +27,10 @@ _FIXED_CUE = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontan
                         r"[^€\d]{0,20}$")
 _RANGE_MID = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 # amounts that describe something other than the aid: project cost floors, total budgets of programmes
-_CONTEXT_SKIP = re.compile(r"(?:cout total|cout du projet|depenses? (?:eligibles? )?(?:minimum|minimales?)|"
+#: an amount closer to one of these words than to an aid word describes the project, not the aid
+_AID_WORD = re.compile(r"\b(?:aide|subvention\w*|plafon\w*|prime|financement|dotation|bourse|soutien|"
+                       r"contribution|grant|maximum|maximale?|jusqu'a|forfait\w*)\b")
+_CONTEXT_SKIP = re.compile(r"(?:\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
                            r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
                            r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
 _MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
@@ -85,7 +88,8 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             hi = found[i + 1][2] if hi is None else max(hi, found[i + 1][2])
             i += 2
             continue
-        if _CONTEXT_SKIP.search(before):
+        skip = _CONTEXT_SKIP.search(before)
+        if skip and not _AID_WORD.search(before, skip.end()):
             i += 1
             continue
         after = s[end:end + 20]

@@ -39,13 +39,13 @@ def _mentions(text: str) -> int:
 
 
 def is_call_for_projects(title: str | None, summary: str | None = None, description: str | None = None,
-                         label: object = None) -> bool:
+                         label: object = None, deadline_text: str | None = None) -> bool:
     """True for an AAP/AMI. A portal's own boolean flag wins; otherwise title and summary decide, and the
     description counts when it calls itself a call ("Le présent appel à projets…") or names one in its
-    first lines."""
+    first lines; so does the deadline wording ("Appel à candidatures : période 1 du …")."""
     if isinstance(label, bool):
         return label
-    if _mentions(title or "") or _mentions(summary or ""):
+    if _mentions(title or "") or _mentions(summary or "") or _mentions(deadline_text or ""):
         return True
     desc = description or ""
     if not desc:

@@ -112,7 +112,7 @@ _CUES_MATCHER = KeywordMatcher([(rf"{p}\b" if not p.endswith("*") else p, role)
                                  for role, pats in _CUES.items() for p in pats])
 _ROLLING = KeywordMatcher([(p, "rolling") for p in (
     r"au fil de l'eau", r"toute l'annee", r"tout au long de l'annee", r"en continu",
-    r"(?<!commission )(?<!commissions )permanent\w*", r"epuisement des (?:credits|fonds|enveloppes?)",
+    r"(?<!commission )(?<!commissions )permanent\w*", r"epuisement (?:des |de l'|du |de la )\w+",
     r"dans la limite des (?:credits|fonds|enveloppes?)", r"sans date limite", r"pas de date limite",
     r"aucune date limite", r"date limite\s*:?\s*aucune", r"tout moment", r"importe quel moment",
     r"en permanence", r"guichet ouvert", r"depot libre", r"pas de date de cloture", r"sans date de cloture",

@@ -91,7 +91,7 @@ def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
     aid_types, unmapped_types = _step("types", lambda: map_labels(source, "types", type_labels))
     amount_min, amount_max = _step("amounts", lambda: parse_amounts(amount_text or body))
     is_call = _step("is_call_for_projects", lambda: is_call_for_projects(
-        title, summary, description, item.get("is_call_label")))
+        title, summary, description, item.get("is_call_label"), deadline_text))
     unmapped: list[str] = []
     for label in (*unmapped_aud, *themes.unmapped, *unmapped_types):
         if label not in unmapped:

@@ -34,8 +34,13 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"jeunes(?:se)?|adolescents?|neet|etudiants? precaires?", SOL, "Jeunesse", 1.5),
     (r"familles?|parentalite|enfance|petite enfance|enfants?|creches?|monoparenta\w*", SOL, "Famille et enfance",
      1.5),
-    (r"handicap\w*|personnes? en situation de handicap|inclusion des personnes handicapees|aidants familiaux",
-     SOL, "Handicap", 2),
+    (r"handicap\w*|personnes? en situation de handicap|inclusion des personnes handicapees|aidants familiaux|"
+     r"habitat inclusif|disabilit\w*|persons with disabilities", SOL, "Handicap", 2),
+    (r"older people|elderly|long-term care|ageing|aging|older persons|community-based care", SOL,
+     "Personnes âgées", 2),
+    (r"social inclusion|vulnerable groups|social services|social protection|social rights|"
+     r"third-country nationals|migrants?|refugees?|integration|roma|accompagnement social|"
+     r"travailleurs? sociaux|social (?:care|welfare)", SOL, "Cohésion sociale et inclusion", 1.5),
     (r"egalite des chances|egalite femmes-hommes|egalite entre les femmes et les hommes|discriminations?|"
      r"quartiers prioritaires|qpv|politique de la ville", SOL, "Egalité des chances", 1.5),
     (r"acces aux droits|non-recours|france services|acces aux services|maisons? de services", SOL,
@@ -50,19 +55,21 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"education|illettrisme|savoirs de base|alphabetisation|francais langue etrangere|fle\b|"
      r"accompagnement a la scolarite|reussite educative|decrochage scolaire", SOL,
      "Education et renforcement des compétences", 1),
-    (r"aide alimentaire|alimentation|precarite alimentaire|epiceries? solidaires?|banques? alimentaires?|"
+    (r"aide alimentaire|alimentation|precarite alimentaire|epiceries? (?:sociales?|solidaires?)|banques? alimentaires?|"
      r"restauration collective|projets? alimentaires? territoriaux|pat\b|repas|denrees", SOL, "Alimentation", 1.5),
-    (r"precarite|pauvrete|grande exclusion|sans-abri\w*|sans domicile|hebergement d'urgence|mise a l'abri|"
+    (r"precarite|pauvrete|grande exclusion|sans-abri\w*|sans abri|sans domicile|hebergement d'urgence|mise a l'abri|"
+     r"personnes a la rue|grand froid|accueils? de jour|maraudes?|hebergement|poverty|homeless\w*|"
      r"demunis|personnes? vulnerables|publics? fragiles|publics? vulnerables|"
      r"lutte contre l'exclusion|aide sociale", SOL, "Lutte contre la précarité", 2),
     (r"minima sociaux|rsa|allocataires", SOL, "Lutte contre la précarité", 1),
     (r"inclusion numerique|fracture numerique|mediation numerique|conseillers? numeriques?|illectronisme|"
      r"aidants? numeriques?", SOL, "Inclusion numérique", 2.5),
-    (r"securite|prevention de la delinquance|violences? (?:conjugales|faites aux femmes|intrafamiliales)|"
+    (r"securite|prevention de la delinquance|violences? (?:conjugales|faites aux femmes|intrafamiliales|sexistes|"
+     r"sexuelles)|femmes victimes|victimes de violences|gender-based violence|"
      r"aide aux victimes", SOL, "Sécurité", 1),
     (r"protection animale|animaux errants|bien-etre animal", SOL, "Protection animale", 2),
     # urbanisme / logement / aménagement
-    (r"logements?|habitat|hlm|bailleurs? sociaux|logement d'abord|habitat inclusif|residences? sociales?|"
+    (r"logements?|habitat|hlm|bailleurs? sociaux|logement d'abord|residences? sociales?|housing|"
      r"pensions? de famille|habitat indigne|copropriete\w*|insalubr\w*|foyers? de jeunes travailleurs|fjt|"
      r"intermediation locative", URB, "Logement et habitat", 1.5),
     (r"accessibilite|mise en accessibilite", URB, "Accessibilité", 1.5),
