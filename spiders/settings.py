@@ -29,12 +29,19 @@ class RevalidatingPolicy(RFC2616Policy):
 
 
 class RevalidatingCacheMiddleware(HttpCacheMiddleware):
-    """The HTTP cache middleware without its error recovery: a download error is never answered with
-    the stored page, so the retry middleware and the crawl statistics still see it."""
+    """The HTTP cache middleware without its error recovery (a download error is never answered with
+    the stored page, so the retry middleware and the crawl statistics still see it), and without
+    rewriting a stored page the portal has just confirmed unchanged."""
 
     def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> None:
         request.meta.pop("cached_response", None)
         return None
+
+    def _cache_response(self, response: Any, request: Any) -> None:
+        # a copy the portal just confirmed (304) is already stored: writing it again costs a page write
+        if "cached" in response.flags:
+            return
+        super()._cache_response(response, request)
 
 
 BOT_NAME = "aap"

@@ -1,0 +1,58 @@
+"""Pieces of ``aap bench`` that can be checked without running a benchmark."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.bench import MARK_END, MARK_START, PeakSampler, raw_items, tree_rss, write_benchmarks
+
+
+def test_benchmarks_block_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    write_benchmarks(path, "first table")
+    text = path.read_text(encoding="utf-8")
+    assert "first table" in text and text.count(MARK_START) == 1
+    path.write_text("# Benchmarks\n\nHand-written analysis.\n\n" + text[text.index(MARK_START):]
+                    + "\nMore notes.\n", encoding="utf-8")
+    write_benchmarks(path, "second table")
+    text = path.read_text(encoding="utf-8")
+    assert "second table" in text and "first table" not in text
+    assert "Hand-written analysis." in text and "More notes." in text
+    assert text.count(MARK_START) == text.count(MARK_END) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_tree_rss_counts_children() -> None:
+    code = "x = bytearray(60 * 1024 * 1024); print('ready', flush=True); import time; time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        alone = tree_rss(child.pid)
+        with PeakSampler(os.getpid(), interval=0.02) as sampler:
+            time.sleep(0.5)
+        whole = tree_rss(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    assert alone > 50 * 1024 * 1024
+    assert whole > alone
+    assert sampler.peak >= alone
+
+
+def test_raw_items_repeat_under_new_ids(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "grand_est.jsonl").write_text(
+        '{"native_id": "a", "url": "https://x.fr/a", "title": "A"}\n'
+        '{"native_id": "b", "url": "https://x.fr/b", "title": "B"}\nnot json\n', encoding="utf-8")
+    items = raw_items(raw, ["grand_est"], 5)["grand_est"]
+    assert len(items) == 5
+    ids = [item["native_id"] for _, item, _ in items]
+    assert len(set(ids)) == 5 and ids[:2] == ["a", "b"]
+    assert len({item["url"] for _, item, _ in items}) == 5
