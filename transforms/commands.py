@@ -53,6 +53,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print(f"aap classify: {result['records']} records (description ~{result['chars_per_record']:,.0f} chars) "
               f"in {result['cpu_seconds']:.2f} s CPU ({result['seconds']:.2f} s wall) = "
               f"{result['records_per_s']:,.0f} records/s on one core")
+        print(f"machine reference: sum(range(1000)) takes {result['reference_us']:.1f} µs CPU here "
+              "(scale the figure above by it to compare machines)")
         return 0
     with contextlib.ExitStack() as stack:
         src = sys.stdin if args.input == "-" else stack.enter_context(open(args.input, encoding="utf-8"))

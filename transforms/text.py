@@ -197,17 +197,32 @@ class KeywordMatcher:
         self._memo[word] = found
         return found
 
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[tuple[int, int, object]]:
+    def _positions(self, text: str) -> list[tuple[int, tuple[int, ...]]]:
+        """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
+        if self.anchors and not any(a in text for a in self.anchors):
+            return []
+        memo = self._memo
+        cands: dict[str, tuple[int, ...]] = {}
+        for word in set(_WORD.findall(text)):
+            found = memo.get(word)
+            if found is None:
+                found = self._candidates(word)
+            if found:
+                cands[word] = found
+        if not cands:
+            return []
+        return [(m.start(), cands[m.group()]) for m in _WORD.finditer(text) if m.group() in cands]
+
+    def finditer(self, text: str) -> list[tuple[int, int, object]]:
         """Non-overlapping (start, end, payload), leftmost first, like one big alternation."""
         out: list[tuple[int, int, object]] = []
         end = -1
-        endpos = len(text) if endpos is None else endpos
-        for wm in _WORD.finditer(text, pos, endpos):
-            start = wm.start()
+        res = self._res
+        for start, candidates in self._positions(text):
             if start < end:
                 continue
-            for i in self._candidates(wm.group(0)):
-                m = self._res[i].match(text, start, endpos)
+            for i in candidates:
+                m = res[i].match(text, start)
                 if m and m.end() > start:
                     out.append((start, m.end(), self.payloads[i]))
                     end = m.end()
@@ -216,25 +231,24 @@ class KeywordMatcher:
 
     def search(self, text: str) -> tuple[int, int, object] | None:
         """The first match, or None."""
-        if self.anchors and not any(a in text for a in self.anchors):
-            return None
-        for wm in _WORD.finditer(text):
-            for i in self._candidates(wm.group(0)):
-                m = self._res[i].match(text, wm.start())
-                if m and m.end() > wm.start():
-                    return wm.start(), m.end(), self.payloads[i]
+        res = self._res
+        for start, candidates in self._positions(text):
+            for i in candidates:
+                m = res[i].match(text, start)
+                if m and m.end() > start:
+                    return start, m.end(), self.payloads[i]
         return None
 
     def find_all(self, text: str) -> dict[int, list[tuple[int, str]]]:
         """Every pattern's own non-overlapping matches: pattern index → [(start, matched text)]."""
         out: dict[int, list[tuple[int, str]]] = {}
         ends: dict[int, int] = {}
-        for wm in _WORD.finditer(text):
-            start = wm.start()
-            for i in self._candidates(wm.group(0)):
+        res = self._res
+        for start, candidates in self._positions(text):
+            for i in candidates:
                 if ends.get(i, -1) > start:
                     continue
-                m = self._res[i].match(text, start)
+                m = res[i].match(text, start)
                 if m and m.end() > start:
                     ends[i] = m.end()
                     out.setdefault(i, []).append((start, m.group(0)))
