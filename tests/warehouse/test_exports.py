@@ -67,7 +67,8 @@ def test_sections_hold_the_right_calls_in_order(snapshot):
     assert got["new"] == [s["explicit"]["id"], s["hostile"]["id"], s["commune"]["id"]]
     assert got["closing"] == [s["closing"]["id"]]
     assert got["changed"] == [s["moved"]["id"]]
-    assert s["gone"]["id"] not in sum(got.values(), [])
+    assert got["withdrawn"] == [s["gone"]["id"]]
+    assert s["gone"]["id"] not in got["new"] + got["closing"] + got["changed"]
     con = connect(s["snap"], read_only=True)
     try:
         assert con.execute("SELECT status FROM calls WHERE id = ?", [s["gone"]["id"]]).fetchall() == [
@@ -146,7 +147,7 @@ def test_csv_has_bom_delimiter_and_neutralised_formulas(snapshot, delimiter):
     assert hostile["title"].startswith("<script>")
     title_cell = next(r for r in rows if "HYPERLINK" in r["title"])["title"]
     assert not title_cell.startswith(("=", "+", "-", "@"))
-    assert {r["section"] for r in rows} == {"new", "closing", "changed"}
+    assert {r["section"] for r in rows} == {"new", "closing", "changed", "withdrawn"}
 
 
 def test_csv_neutralises_a_cell_starting_with_a_formula(tmp_path):
@@ -178,7 +179,10 @@ def test_ics_parses_back_with_stable_uids(snapshot):
     moved_uid = ics.event_uid(snapshot["moved"]["id"], 0)
     assert by_uid[moved_uid].decoded("DTSTART") == date(2027, 2, 1)
     assert int(by_uid[moved_uid]["SEQUENCE"]) == 2
-    assert len(by_uid) == len(events) == 5
+    assert len(by_uid) == len(events) == 6
+    gone = by_uid[ics.event_uid(snapshot["gone"]["id"], 0)]
+    assert str(gone["STATUS"]) == "CANCELLED", "a withdrawn call cancels its event under the same UID"
+    assert sum(1 for e in events if str(e.get("STATUS", "")) == "CANCELLED") == 1
     again = Calendar.from_ical(export(snapshot, "ics").read_bytes())
     assert {str(e["UID"]) for e in again.walk("VEVENT")} == set(by_uid)
 
@@ -189,7 +193,8 @@ def test_atom_parses_back_with_stable_ids(snapshot):
     assert feed.version == "atom10"
     ids = [e.id for e in feed.entries]
     assert atom.entry_id(snapshot["moved"]["id"]) in ids
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 6
+    assert atom.entry_id(snapshot["gone"]["id"]) in ids
     hostile = next(e for e in feed.entries if e.id == atom.entry_id(snapshot["hostile"]["id"]))
     assert hostile.title == snapshot["hostile"]["title"]
     moved = next(e for e in feed.entries if e.id == atom.entry_id(snapshot["moved"]["id"]))
@@ -201,7 +206,7 @@ def test_atom_parses_back_with_stable_ids(snapshot):
 def test_parquet_is_typed(snapshot):
     table = pq.read_table(export(snapshot, "parquet"))
     assert str(table.schema.field("next_deadline").type) == "date32[day]"
-    assert set(table.column("section").to_pylist()) == {"new", "closing", "changed"}
+    assert set(table.column("section").to_pylist()) == {"new", "closing", "changed", "withdrawn"}
 
 
 def test_every_format_writes_a_file(snapshot):

@@ -5,9 +5,11 @@ Sections (a call appears in each section it belongs to):
 * ``new`` — calls whose cluster was first seen in the week;
 * ``closing`` — calls with a deadline within 14 days of the end of the week (or of "now" for the
   current week);
-* ``changed`` — calls whose calendar changed in the week (deadline moved, added or removed).
+* ``changed`` — calls whose calendar changed in the week (deadline moved, added or removed);
+* ``withdrawn`` — calls that vanished from their portal and were marked ``withdrawn`` in the week (an editor
+  who announced one must know), unless another source still lists the same call (cluster).
 
-Withdrawn calls never appear; closed ones only when their deadline moved. Each section is grouped by theme
+Withdrawn calls appear only in their own section; closed ones only when their deadline moved. Each section is grouped by theme
 (the call's main theme, in ``schema.THEMES`` order), CCAS-eligible calls first, then by deadline.
 """
 
@@ -47,6 +49,7 @@ SECTIONS = (
     ("new", "Nouveaux appels cette semaine"),
     ("closing", f"Clôture dans les {schema.CLOSING_SOON_DAYS} jours"),
     ("changed", "Modifiés : calendrier changé"),
+    ("withdrawn", "Retirés des portails"),
 )
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -80,6 +83,8 @@ class DigestItem:
     first_seen_at: datetime
     changed_at: datetime | None = None
     changes: str | None = None
+    withdrawn_at: datetime | None = None
+    live_members: int = 1
 
     @property
     def theme(self) -> str:
@@ -231,9 +236,12 @@ SELECT c.id, c.cluster_id, c.source, c.title, c.funder, c.programme, c.url, c.ap
        coalesce(c.perimeter_label, c.perimeter_scale, '') AS perimeter, c.perimeter_scale,
        c.perimeter_regions AS regions, c.perimeter_departments AS departments, c.opens_on, c.deadlines,
        c.next_deadline, c.deadline_time, c.deadline_kind, c.status, c.amount_min, c.amount_max,
-       c.ccas_eligibility, c.ccas_evidence, c.themes, c.version, k.first_seen_at, ch.changed_at, ch.changes
+       c.ccas_eligibility, c.ccas_evidence, c.themes, c.version, k.first_seen_at, ch.changed_at, ch.changes,
+       c.withdrawn_at, k.live_members
 FROM calls c
-JOIN (SELECT cluster_id, min(first_seen_at) AS first_seen_at FROM calls GROUP BY cluster_id) k USING (cluster_id)
+JOIN (SELECT cluster_id, min(first_seen_at) AS first_seen_at,
+             count(*) FILTER (WHERE status <> 'withdrawn') AS live_members
+      FROM calls GROUP BY cluster_id) k USING (cluster_id)
 LEFT JOIN (
     SELECT m.cluster_id, max(v.valid_from) AS changed_at,
            string_agg(v.changes, '; ' ORDER BY v.valid_from, v.call_id) AS changes
@@ -241,7 +249,7 @@ LEFT JOIN (
     WHERE v.change_kind IN ('calendar', 'both') AND v.valid_from >= ? AND v.valid_from < ?
     GROUP BY m.cluster_id
 ) ch USING (cluster_id)
-WHERE c.is_preferred AND c.status <> 'withdrawn'
+WHERE c.is_preferred OR c.status = 'withdrawn'
 """
 
 
@@ -255,10 +263,14 @@ def build_digest(con: duckdb.DuckDBPyConnection, *, now: datetime, week: str | N
     items = [_item(row) for row in dict_rows(con, _ITEM_SQL, [start_utc, end_utc])]
     items = [i for i in items if _keep(i, filters)]
     horizon = reference + timedelta(days=schema.CLOSING_SOON_DAYS)
+    gone = [i for i in items if i.status == "withdrawn"]
+    items = [i for i in items if i.status != "withdrawn"]
     members = {
         "new": [i for i in items if start_utc <= i.first_seen_at < end_utc and i.status != "closed"],
         "closing": [i for i in items if any(reference <= d <= horizon for d in i.deadlines)],
         "changed": [i for i in items if i.changes],
+        "withdrawn": [i for i in gone if i.live_members == 0 and i.withdrawn_at is not None
+                      and start_utc <= i.withdrawn_at < end_utc],
     }
     digest = Digest(title=f"Appels à projets pour les CCAS/CIAS — semaine {label}", week=label, start=start,
                     end=end, reference=reference, generated_at=now, filters=filters)

@@ -31,7 +31,11 @@ def write(digest: Digest, path: Path) -> Path:
                 continue
             ev = Event()
             ev.add("uid", event_uid(item.id, rank))
-            ev.add("summary", f"Date limite : {item.title}")
+            withdrawn = item.status == "withdrawn"
+            # same UID with STATUS:CANCELLED: calendar apps remove the event of a vanished call
+            ev.add("summary", f"{'Retiré' if withdrawn else 'Date limite'} : {item.title}")
+            if withdrawn:
+                ev.add("status", "CANCELLED")
             ev.add("dtstart", deadline)
             ev.add("dtend", deadline + timedelta(days=1))
             ev.add("dtstamp", digest.generated_at.astimezone(UTC))
