@@ -78,9 +78,17 @@ def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
     body = "\n".join(t for t in (summary, description) if t)
     status_label = _text(item.get("status_label"))
 
-    cal = _step("deadlines", lambda: extract_deadlines(
-        deadline_text or body, as_of=as_of, structured_deadlines=item.get("deadlines"),
-        structured_opens=item.get("opens_on"), status_label=status_label, strict=not deadline_text))
+    def calendar(text: str, strict: bool):
+        return extract_deadlines(text, as_of=as_of, structured_deadlines=item.get("deadlines"),
+                                 structured_opens=item.get("opens_on"), status_label=status_label, strict=strict)
+
+    cal = _step("deadlines", lambda: calendar(deadline_text or body, not deadline_text))
+    if cal.kind == "unknown" and deadline_text and body:
+        # a deadline field that says nothing usable ("Ponctuelle"): read the description's deadline sentences
+        fallback = _step("deadlines", lambda: calendar(body, True))
+        if fallback.kind != "unknown":
+            fallback.flags.append("deadline_from_description")
+            cal = fallback
     elig = _step("eligibility", lambda: eligibility_from_sources(eligibility_text, audience_labels, body))
     audiences, unmapped_aud = _step("audiences", lambda: map_labels(source, "audiences", audience_labels))
     for a in elig.audiences:

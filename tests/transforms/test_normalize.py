@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import schema
 from transforms.normalize import to_record
@@ -76,3 +78,29 @@ def test_messy_types_do_not_crash():
                     META, date(2026, 1, 1))
     assert rec["deadlines"] == ["2026-10-30"]
     assert rec["description"] == "Texte\n\nHTML" or "Texte" in rec["description"]
+
+
+def test_description_read_when_deadline_field_is_not_a_date():
+    rec = to_record(_item(deadline_text="Ponctuelle",
+                          description="Les dossiers sont à déposer avant le 12 mars 2027. Réunion le 2 février 2027."),
+                    META, date(2026, 11, 25))
+    assert rec["deadlines"] == ["2027-03-12"]
+    assert "deadline_from_description" in rec["deadline_flags"]
+
+
+RAW_VALUES = st.one_of(st.none(), st.text(max_size=40), st.integers(), st.booleans(),
+                       st.lists(st.text(max_size=20), max_size=3),
+                       st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([f for f in schema.RAW_FIELDS if f not in ("source", "url", "title")]),
+                       RAW_VALUES, max_size=10), st.text(min_size=1, max_size=40))
+def test_any_item_gives_a_record_or_a_validation_error(extra, title):
+    item = _item(title=title, **extra)
+    try:
+        rec = to_record(item, META, date(2026, 1, 1))
+    except schema.ValidationError as exc:
+        assert str(exc)
+    else:
+        assert tuple(rec) == schema.RECORD_FIELDS
