@@ -49,7 +49,7 @@ def warehouse_calls(context: dg.AssetExecutionContext, aap_paths: AapPaths):
     records = list(read_jsonl_rows(files.records))
     rejected = list(read_jsonl_rows(files.rejected))
     ok = bool(crawl and crawl.get("ok"))
-    run_id = context.run_id
+    run_id = context.run.run_id
 
     con = connect(paths.warehouse)
     try:

@@ -4,7 +4,10 @@ environment for a temporary data folder and the local fixture portal."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +21,19 @@ LISTING_KEYS = ("results", "aides", "records", "items")
 COUNT_KEYS = ("count", "total_count", "totalResults", "total")
 
 
-def demo_defs(monkeypatch: pytest.MonkeyPatch, data_dir: Path, overlays: list[Path] | None = None
-              ) -> dg.Definitions:
-    """The project's definitions, with the environment pointing at ``data_dir`` and the fixture portal."""
+@contextmanager
+def demo_environment(data_dir: Path, overlays: list[Path] | None = None) -> Iterator[dg.Definitions]:
+    """The project's definitions as ``make dagster`` loads them, with the environment pointing at
+    ``data_dir`` and the fixture portal for the duration of the block (runs read it when they start)."""
     from dagster_project.definitions import defs
 
-    monkeypatch.setenv("AAP_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("AAP_WAREHOUSE", raising=False)
-    monkeypatch.delenv("AAP_SNAPSHOT", raising=False)
-    monkeypatch.delenv("AAP_ALERT_WEBHOOK", raising=False)
-    monkeypatch.setenv("AAP_PORTAL", "demo")
-    monkeypatch.setenv("AAP_FIXTURE_OVERLAYS", ":".join(str(p) for p in overlays or []))
-    return defs()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AAP_DATA_DIR", str(data_dir))
+        for var in ("AAP_WAREHOUSE", "AAP_SNAPSHOT", "AAP_ALERT_WEBHOOK"):
+            mp.delenv(var, raising=False)
+        mp.setenv("AAP_PORTAL", "demo")
+        mp.setenv("AAP_FIXTURE_OVERLAYS", os.pathsep.join(str(p) for p in overlays or []))
+        yield defs()
 
 
 @dataclass
@@ -38,6 +42,7 @@ class RunSummary:
     success: bool
     checks: dict[str, dg.AssetCheckEvaluation] = field(default_factory=dict)
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
 
     def failed_checks(self) -> dict[str, str]:
         return {k: e.description or "" for k, e in self.checks.items() if not e.passed}
@@ -45,6 +50,9 @@ class RunSummary:
 
 def summarize(result: dg.ExecuteInProcessResult, source: str | None = None) -> RunSummary:
     summary = RunSummary(source, result.success)
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            summary.errors.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
     for ev in result.get_asset_check_evaluations():
         summary.checks[ev.check_name] = ev
     for mat in result.get_asset_materialization_events():
@@ -53,10 +61,14 @@ def summarize(result: dg.ExecuteInProcessResult, source: str | None = None) -> R
     return summary
 
 
-def harvest_source(defs: dg.Definitions, source: str, instance: dg.DagsterInstance) -> RunSummary:
+def run_harvest(defs: dg.Definitions, source: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """The daily schedule's run for one source (``harvest_source_job``, one partition)."""
     job = defs.resolve_job_def("harvest_source_job")
-    return summarize(job.execute_in_process(partition_key=source, instance=instance, raise_on_error=False),
-                     source)
+    return job.execute_in_process(partition_key=source, instance=instance, raise_on_error=False)
+
+
+def harvest_source(defs: dg.Definitions, source: str, instance: dg.DagsterInstance) -> RunSummary:
+    return summarize(run_harvest(defs, source, instance), source)
 
 
 def publish(defs: dg.Definitions, instance: dg.DagsterInstance) -> RunSummary:
