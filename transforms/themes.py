@@ -58,7 +58,8 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"aide alimentaire|alimentation|precarite alimentaire|epiceries? (?:sociales?|solidaires?)|banques? alimentaires?|"
      r"restauration collective|projets? alimentaires? territoriaux|pat\b|repas|denrees", SOL, "Alimentation", 1.5),
     (r"precarite|pauvrete|grande exclusion|sans-abri\w*|sans abri|sans domicile|hebergement d'urgence|mise a l'abri|"
-     r"personnes a la rue|grand froid|accueils? de jour|maraudes?|hebergement|poverty|homeless\w*|"
+     r"personnes a la rue|grand froid|accueils? de jour|maraudes?|hebergement (?:social|d'insertion|des personnes)|"
+     r"poverty|homeless\w*|"
      r"demunis|personnes? vulnerables|publics? fragiles|publics? vulnerables|"
      r"lutte contre l'exclusion|aide sociale", SOL, "Lutte contre la précarité", 2),
     (r"minima sociaux|rsa|allocataires", SOL, "Lutte contre la précarité", 1),
@@ -80,7 +81,10 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"friches?", URB, "Friche", 1.5),
     (r"foncier\w*", URB, "Foncier", 1),
     (r"cimetieres?|funeraire", URB, "Cimetières et funéraire", 2),
-    (r"voirie|reseaux divers", URB, "Voirie et réseaux", 1.5),
+    (r"voirie|reseaux divers|voies? communales|voies? rurales|routes?|routier\w*|chaussees?|ouvrages? d'art|"
+     r"ponts?|trottoirs?|carrefours?", URB, "Voirie et réseaux", 1.5),
+    (r"centres?-villes?|coeurs? de ville|immobilier\w*|promoteurs?|renouvellement urbain|"
+     r"renovation des (?:qpv|quartiers)", URB, None, 1),
     (r"rehabilitation|renovation urbaine|anru", URB, "Réhabilitation", 1),
     (r"construction|batiments?", URB, "Bâtiments et construction", 0.5),
     (r"espaces? verts?|jardins? partages?|jardins? familiaux|vegetalisation", URB, "Espaces verts", 1),
@@ -97,7 +101,8 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"medias?|journalisme|radio|education aux medias", CUL, "Médias et communication", 1),
     (r"tourisme|touristiques?", ECO, "Tourisme", 1),
     # nature / environnement
-    (r"biodiversite|especes?|natura 2000|trame verte|ecosystemes?|faune|flore|milieux naturels", NAT,
+    (r"biodiversite|especes?|natura 2000|trame verte|ecosystemes?|faune|flore|milieux naturels|"
+     r"patrimoines? naturels?|parcs? naturels?|espaces? naturels?", NAT,
      "Biodiversité", 1.5),
     (r"forets?|forestier\w*|bois\b", NAT, "Forêts", 1),
     (r"qualite de l'air|pollution de l'air", NAT, "Qualité de l'air", 2),
@@ -115,7 +120,8 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"agricult\w*|agroalimentaire|exploitations? agricoles?|elevage", ECO, "Agriculture et agroalimentaire", 1.5),
     (r"economie circulaire|reemploi|reparation|ressourceries?", ECO, "Economie circulaire", 1.5),
     (r"circuits? courts?|economie locale|producteurs locaux", ECO, "Economie locale et circuits courts", 1.5),
-    (r"commerces?|commerciale?s?|artisanat|artisans?", ECO, "Commerces et services", 1),
+    (r"commerces?|commerciale?s?|artisanat|artisan\w*|developpement commercial|activites economiques", ECO,
+     "Commerces et services", 1.5),
     (r"innovation|recherche|r&d|recherche et developpement", ECO, "Innovation, créativité et recherche", 0.8),
     (r"entreprises?|developpement economique|creation d'entreprises?|industrie\w*|attractivite economique|"
      r"pme|tpe", ECO, None, 1),
@@ -136,7 +142,7 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     (r"precarite energetique|renovation energetique|economies? d'energie|sobriete energetique|efficacite "
      r"energetique|cheques? energie|isolation thermique|passoires? thermiques?", ENE,
      "Economie d'énergie et rénovation énergétique", 2),
-    (r"dechets?|recyclage|tri\b|biodechets|compostage|valorisation des dechets", ENE,
+    (r"dechets?|recyclage|tri\b|biodechets|compostage|valorisation des dechets|depots? sauvages?", ENE,
      "Recyclage et valorisation des déchets", 1.5),
     (r"transition energetique|energies? renouvelables?|photovolta\w*|solaire|eolien\w*|methanisation|"
      r"hydrogene|energie\w*", ENE, "Transition énergétique", 1),
@@ -153,6 +159,8 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
     # fonctions support
     (r"ingenierie|appui methodologique|assistance a maitrise d'ouvrage|amo\b|etudes? de faisabilite|"
      r"diagnostics?|evaluation", SUP, "Appui méthodologique", 0.7),
+    (r"accompagn\w* (?:les|des) collectivites|conseil aux collectivites|assistance technique|appui technique|"
+     r"conseil et (?:d')?accompagnement|expertise", SUP, "Appui méthodologique", 1),
     (r"mise en reseau|animation territoriale|animation de reseaux?|essaimage|capitalisation", SUP,
      "Animation et mise en réseau", 1),
     (r"valorisation d'actions|prix|trophees|concours", SUP, "Valorisation d'actions", 0.5),
