@@ -45,7 +45,7 @@ from pipeline.settings import PROJECT_ROOT, TIMEZONE, paths
 
 #: the synthetic portal's "today": deadlines are drawn around it
 ANCHOR = date(2026, 10, 1)
-DEFAULT_SIZES = (1000, 5000, 20000)
+DEFAULT_SIZES = (1000, 5000, 10000, 20000)
 MARK_START = "<!-- bench:start (written by `aap bench`; edit outside the markers) -->"
 MARK_END = "<!-- bench:end -->"
 #: the bare crawl: no feed export, no HTTP cache; everything else as in a harvest
@@ -393,6 +393,18 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
 
 # --- report ----------------------------------------------------------------------------------------
 
+def revision() -> str:
+    """The commit measured (``+`` when the working tree has uncommitted changes)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + ("+" if dirty else "")
+
+
 def machine() -> dict[str, str]:
     """Cores, memory, CPU model, versions."""
     import duckdb
@@ -522,8 +534,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     command = "aap bench " + " ".join(shlex.quote(a) for a in (args.argv or []))
     failed = [f"N={r.n}: {', '.join(r.failed)}" for r in results if r.failed]
     body = "\n".join([
-        f"Measured {started:%Y-%m-%d %H:%M %Z} with `{command.strip()}` (seed {args.seed}, {args.parallel} crawls at "
-        "once, synthetic portal on 127.0.0.1 in its own process).",
+        f"Measured {started:%Y-%m-%d %H:%M %Z} at commit {revision()} with `{command.strip()}` (seed {args.seed}, "
+        f"{args.parallel} crawls at once, synthetic portal on 127.0.0.1 in its own process).",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['ram']} RAM, {m['os']}; Python {m['python']}, "
         f"Scrapy {m['scrapy']}, DuckDB {m['duckdb']}. Load average at the start: {load_start}; at the end "
         f"(1/5/15 min): {m['load']}.",
@@ -586,7 +598,7 @@ def _with_argv(args: argparse.Namespace) -> argparse.Namespace:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                   help="comma-separated numbers of calls (default 1000,5000,20000)")
+                   help="comma-separated numbers of calls (default 1000,5000,10000,20000)")
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic portal (default 1)")
     p.add_argument("--parallel", type=int, default=2, help="crawls at once, as in a harvest (default 2)")
     p.add_argument("--transform-n", type=int, default=10_000, help="raw items for the transforms/load measures")
