@@ -13,8 +13,8 @@ measures, in this order:
    10 000 calls into an empty warehouse.
 
 The table is printed and written into BENCHMARKS.md between the ``bench`` markers (text outside them is
-kept), with the machine, the date and the command. ``--profile`` adds a cProfile summary of one crawl and
-of the transforms.
+kept), with the machine, the date and the command, and cProfile summaries of one crawl, of the rerun's
+harvest process and of the transforms (``--no-profile`` leaves them out).
 """
 
 from __future__ import annotations
@@ -602,7 +602,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic portal (default 1)")
     p.add_argument("--parallel", type=int, default=2, help="crawls at once, as in a harvest (default 2)")
     p.add_argument("--transform-n", type=int, default=10_000, help="raw items for the transforms/load measures")
-    p.add_argument("--profile", action="store_true", help="add cProfile summaries (crawl, rerun, transforms)")
+    p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
+                   help="add cProfile summaries of a crawl, the rerun's harvest process and the transforms "
+                        "(default on)")
     p.add_argument("--profile-n", type=int, default=5000, help="portal size of the profiled crawl")
     p.add_argument("--output", default="BENCHMARKS.md", help="file to update ('' to only print)")
     p.add_argument("--work-dir", default=None, help="keep the runs' data here (default: a temporary folder)")
