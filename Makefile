@@ -28,9 +28,9 @@ lint: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser test will be skipped"
 
+# Dagster UI + daemon on 127.0.0.1:$DAGSTER_PORT (3000); DAGSTER_HOME=$(DATA)/dagster_home. See dagster_project/README.md.
 dagster: $(STAMP)
-	mkdir -p $(DATA)/dagster_home
-	DAGSTER_HOME=$(abspath $(DATA))/dagster_home $(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
+	$(BIN)/python -m dagster_project.serve --data-dir $(DATA) --port $${DAGSTER_PORT:-3000}
 
 bench: $(STAMP)
 	$(BIN)/aap bench

@@ -26,6 +26,15 @@ def harvest_groups(runs: list[dg.DagsterRun]) -> dict[str, list[dg.DagsterRun]]:
     return dict(groups)
 
 
+def _backfill_done(instance: dg.DagsterInstance, backfill_id: str) -> bool:
+    """True when the backfill launched all its runs (or is gone: nothing more will come)."""
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    backfill = instance.get_backfill(backfill_id)
+    return backfill is None or backfill.status not in (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING,
+                                                       BulkActionStatus.FAILING)
+
+
 @dg.sensor(job=publish_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Publishes the snapshot and this week's exports once every run of a harvest "
                        "(the daily batch, a backfill, or a single-source run) has finished, failed runs included: "
@@ -36,6 +45,8 @@ def publish_after_harvest(context: dg.SensorEvaluationContext) -> list[dg.RunReq
                                                                   updated_after=since)))
     requests = []
     for batch, members in sorted(harvest_groups(runs).items()):
+        if batch.startswith("backfill-") and not _backfill_done(context.instance, batch.removeprefix("backfill-")):
+            continue  # a backfill may still have runs to launch
         if all(r.status in _FINISHED for r in members):
             failed = sum(r.status != dg.DagsterRunStatus.SUCCESS for r in members)
             requests.append(dg.RunRequest(run_key=f"publish:{batch}",

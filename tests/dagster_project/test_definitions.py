@@ -44,3 +44,17 @@ def test_daily_harvest_requests_one_run_per_source_in_one_batch():
     assert [r.partition_key for r in requests] == list(all_spiders())
     assert {r.tags[BATCH_TAG] for r in requests} == {"daily-2026-11-26"}
     assert len({r.run_key for r in requests}) == len(requests)
+
+
+def test_instance_settings_give_the_duckdb_pool_one_slot(tmp_path):
+    from dagster_project.serve import prepare_home
+
+    home = prepare_home(tmp_path / "data")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        config = instance.get_concurrency_config()
+    assert config.pool_config.default_pool_limit == 1
+    assert config.pool_config.pool_granularity.value == "op"
+    # every step that opens the warehouse file is in that pool
+    committed = json.loads(SNAPSHOT_PATH.read_text(encoding="utf-8"))
+    assert committed["assets"]["warehouse_calls"]["pools"] == ["duckdb_writer"]
+    assert committed["assets"]["calls_snapshot"]["pools"] == ["duckdb_writer"]
