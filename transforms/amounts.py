@@ -34,8 +34,8 @@ _CONTEXT_SKIP = re.compile(r"(?:\bcouts?\b|\bdepenses?\b|\binvestissements? (?:m
                            r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
                            r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
 _MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
-_BARE_RANGE = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,])(?=\d[\d .]*\s*-\s*\d))(\d[\d .]*?)\s*(?:\s(?:et|a)\s|-)\s*"
-                         + _NUMBER + _UNIT)
+#: the unit-less lower bound written just before an amount: "entre 5 000 et", "de 5 000 à", "5 000 -"
+_BARE_LOW = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")
 _MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 
@@ -102,12 +102,13 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             hi = v if hi is None else max(hi, v)
         i += 1
     # "entre 5 000 et 20 000 €", "5 000 - 15 000 €": only the last number has a unit
-    for m in _BARE_RANGE.finditer(s):
-        a = _value(m.group(1), m.group("unit"))
-        b = _value(m.group("num"), m.group("unit"))
-        if a is not None and b is not None and a < b:
-            lo = a if lo is None else min(lo, a)
-            hi = b if hi is None else max(hi, b)
+    for start, _, v in found:
+        m = _BARE_LOW.search(s, max(0, start - 40), start)
+        if m:
+            a = _value(m.group(1), "eur")
+            if a is not None and 0 < a < v:
+                lo = a if lo is None else min(lo, a)
+                hi = v if hi is None else max(hi, v)
     if lo is not None and hi is not None and lo > hi:
         lo, hi = hi, lo
     return lo, hi

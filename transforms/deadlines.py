@@ -45,10 +45,11 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WD_RE = "|".join(_WEEKDAYS)
 
 # a date in words: "mercredi 11 fevrier", "1er septembre 2025", "5 decembre 2016", "27 fevr. 2024"
-_WORD_DATE = (
-    rf"(?:(?P<wd>{_WD_RE})\s+)?(?P<d>\d{{1,2}}|premier)(?:\s?er|\s?eme|e)?\s*(?P<m>{_MONTH_RE})\b\.?"
+_WORD_DATE_CORE = (
+    rf"(?P<d>\d{{1,2}}|premier)(?:\s?er|\s?eme|e)?\s*(?P<m>{_MONTH_RE})\b\.?"
     r"(?:\s*,?\s*(?P<y>(?:19|20)\d{2})\b)?(?P<prochain>\s+prochain)?"
 )
+_WORD_DATE = rf"(?:(?P<wd>{_WD_RE})\s+)?{_WORD_DATE_CORE}"
 # numeric: 16.09.2020, 08/11/2025, 16-09-20
 _NUM_DATE = r"(?<![\d/.])(?P<nd>\d{1,2})\s?[./-]\s?(?P<nm>\d{1,2})\s?[./-]\s?(?P<ny>(?:19|20)\d{2}|\d{2})(?![\d/])"
 # ISO: 2025-01-17 (optionally a time, handled by the structured parser when given as a value)
@@ -56,6 +57,48 @@ _ISO_DATE = r"(?<!\d)(?P<iy>(?:19|20)\d{2})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)"
 # "du 4 au 17 janvier 2025": a bare day that borrows the month/year of the date after it
 _BARE_DAY = r"(?<=\bdu )(?P<bd>\d{1,2}|1er)(?=\s+(?:au|-)\s+(?:le\s+)?\d)"
 _DATE = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
+# the same, tried only where a date can start (a digit run or "premier"): much faster than a scan
+_DATE_AT = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
+_DATE_START = re.compile(r"(?<![0-9])[0-9]|\bpremier\b")
+_WD_BEFORE = re.compile(rf"\b({_WD_RE})\s+$")
+
+
+class _DateMatch:
+    """A date found by ``_find_dates``: the regex match, widened to a weekday written before it."""
+
+    __slots__ = ("m", "s", "wd")
+
+    def __init__(self, m: re.Match[str], s: int, wd: str | None):
+        self.m, self.s, self.wd = m, s, wd
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self) -> int:
+        return self.m.end()
+
+    def group(self, name: str) -> str | None:
+        return self.wd if name == "wd" else self.m.group(name)
+
+
+def _find_dates(seg: str) -> list[_DateMatch]:
+    out: list[_DateMatch] = []
+    end = -1
+    for sm in _DATE_START.finditer(seg):
+        pos = sm.start()
+        if pos < end:
+            continue
+        m = _DATE_AT.match(seg, pos)
+        if not m:
+            continue
+        start, wd = pos, None
+        if m.group("d"):
+            w = _WD_BEFORE.search(seg, max(0, pos - 12), pos)
+            if w:
+                start, wd = w.start(), w.group(1)
+        out.append(_DateMatch(m, start, wd))
+        end = m.end()
+    return out
 
 _TIME = re.compile(
     r"[^0-9]{0,25}?(?:(?P<h>\d{1,2})\s?(?:h|:)\s?(?P<mi>\d{2})?(?!\d)|(?P<midi>\bmidi\b)|(?P<minuit>\bminuit\b))"
@@ -299,7 +342,7 @@ def _role_for(cues: list[tuple[int, int, str]], start: int, end: int, default: s
 
 
 def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str]) -> list[_Found]:
-    matches = list(_DATE.finditer(seg))
+    matches = _find_dates(seg)
     if not matches:
         return []
     cues = _CUES_MATCHER.finditer(seg)

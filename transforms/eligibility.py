@@ -117,6 +117,9 @@ _NEG_POSTFIX = re.compile(
     r"non eligibles?|(?:sont|est) exclu(?:e|s|es)?|ne peu(?:vent|t) pas|ne pourront pas|ne peuvent en aucun cas|"
     r"ne (?:sont|seront) pas (?:acceptes|recevables)|ineligibles?"
 )
+#: substrings every exclusion wording contains (the regexes are only run when one is present)
+_NEG_PREFIX_ANCHORS = ("exclu", "sauf", "hormis", "except", "hors", "pas ", "non ", "ni ")
+_NEG_POSTFIX_ANCHORS = ("pas ", "non ", "exclu", "ineligible")
 _POSITIVE_CUE = re.compile(r"\b(?:sont|est|seront) eligibles?|\beligibles?\s*:|\bpeu(?:vent|t) (?:candidater|deposer|"
                            r"repondre|postuler|beneficier|presenter|solliciter)")
 _PARTNER = re.compile(
@@ -149,10 +152,10 @@ class _Mention:
 def _mentions(seg: str, original: str) -> list[_Mention]:
     out: list[_Mention] = []
     neg_from = None
-    m = _NEG_PREFIX.search(seg)
+    m = _NEG_PREFIX.search(seg) if any(a in seg for a in _NEG_PREFIX_ANCHORS) else None
     if m:
         neg_from = m.start()
-    post = _NEG_POSTFIX.search(seg)
+    post = _NEG_POSTFIX.search(seg) if any(a in seg for a in _NEG_POSTFIX_ANCHORS) else None
     post_window = None
     if post:
         pos_cues = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]

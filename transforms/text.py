@@ -116,6 +116,7 @@ def split_alternatives(pattern: str) -> list[str]:
 
 
 _WORD = re.compile(r"[a-z0-9&]+")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
 _LITERAL = re.compile(r"[a-z0-9&]+")
 _LEADING = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
 
@@ -181,37 +182,53 @@ class KeywordMatcher:
                     if i not in entries:
                         entries.append(i)
         self._index = index
-        self._memo: dict[str, tuple[int, ...]] = {}
+        #: words already looked up; those that start some pattern, with the patterns (set and dict)
+        self._known: set[str] = set()
+        self._hit_words: set[str] = set()
+        self._hits: dict[str, tuple[int, ...]] = {}
 
     def _candidates(self, word: str) -> tuple[int, ...]:
-        found = self._memo.get(word)
-        if found is not None:
-            return found
         index = self._index
         entries: set[int] = set()
         for k in (word[:4], word[:3], word[:2]):
             entries.update(index.get(k, ()))
-        found = tuple(sorted(entries))
-        if len(self._memo) > 100_000:  # bounded: a long run meets many distinct numbers and names
-            self._memo.clear()
-        self._memo[word] = found
-        return found
+        return tuple(sorted(entries))
 
     def _positions(self, text: str) -> list[tuple[int, tuple[int, ...]]]:
         """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
         if self.anchors and not any(a in text for a in self.anchors):
             return []
-        memo = self._memo
-        cands: dict[str, tuple[int, ...]] = {}
-        for word in set(_WORD.findall(text)):
-            found = memo.get(word)
-            if found is None:
+        words = set(_WORD.findall(text))
+        new = words - self._known
+        if new:
+            if len(self._known) > 200_000:  # bounded: a long run meets many distinct numbers and names
+                self._known.clear()
+                self._hits.clear()
+                self._hit_words.clear()
+                new = words
+            for word in new:
                 found = self._candidates(word)
-            if found:
-                cands[word] = found
-        if not cands:
+                self._known.add(word)
+                if found:
+                    self._hits[word] = found
+                    self._hit_words.add(word)
+        hit_words = words & self._hit_words
+        if not hit_words:
             return []
-        return [(m.start(), cands[m.group()]) for m in _WORD.finditer(text) if m.group() in cands]
+        cands = {w: self._hits[w] for w in hit_words}
+        # find the few candidate words with str.find rather than walking every word in Python
+        out: list[tuple[int, tuple[int, ...]]] = []
+        n = len(text)
+        for word, found in cands.items():
+            size = len(word)
+            i = text.find(word)
+            while i != -1:
+                j = i + size
+                if (i == 0 or text[i - 1] not in _WORD_CHARS) and (j == n or text[j] not in _WORD_CHARS):
+                    out.append((i, found))
+                i = text.find(word, j)
+        out.sort()
+        return out
 
     def finditer(self, text: str) -> list[tuple[int, int, object]]:
         """Non-overlapping (start, end, payload), leftmost first, like one big alternation."""
