@@ -73,13 +73,17 @@ _DEPT_CODE = re.compile(r"(?:^|[\s(])(2a|2b|97[1-6]|\d{2})(?:$|[\s)])")
 
 
 def _empty_default(default: dict | None) -> dict:
+    """The source's default perimeter, completed from the table: a region's departments, a department's
+    region (so that filters by département also find region-wide calls)."""
     d = dict(default or {})
-    return {
-        "scale": d.get("scale") or "other",
-        "regions": list(d.get("regions") or []),
-        "departments": list(d.get("departments") or []),
-        "label": d.get("label"),
-    }
+    scale = d.get("scale") or "other"
+    regs = [str(r) for r in d.get("regions") or []]
+    depts = [str(x) for x in d.get("departments") or []]
+    if scale == "region" and regs and not depts:
+        depts = sorted(c for c, (_, r) in departments().items() if r in regs)
+    if depts and not regs:
+        regs = sorted({departments()[c][1] for c in depts if c in departments()})
+    return {"scale": scale, "regions": regs, "departments": depts, "label": d.get("label")}
 
 
 def resolve_perimeter(label: str | None, default: dict | None) -> dict:

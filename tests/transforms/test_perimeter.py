@@ -30,4 +30,5 @@ def test_scales():
 def test_unknown_label_keeps_default():
     out = resolve_perimeter("Quelque part", IDF)
     assert (out["scale"], out["regions"], out["label"]) == ("region", ["11"], "Quelque part")
+    assert out["departments"] == ["75", "77", "78", "91", "92", "93", "94", "95"]
     assert resolve_perimeter(None, None)["scale"] == "other"
