@@ -28,9 +28,9 @@ _FIXED_CUE = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontan
 _RANGE_MID = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 # amounts that describe something other than the aid: project cost floors, total budgets of programmes
 #: an amount closer to one of these words than to an aid word describes the project, not the aid
-_AID_WORD = re.compile(r"\b(?:aide|subvention\w*|plafon\w*|prime|financement|dotation|bourse|soutien|"
+_AID_WORD = re.compile(r"\b(?:aide|subventions?|plafon\w*|prime|financement|dotation|bourse|soutien|"
                        r"contribution|grant|maximum|maximale?|jusqu'a|forfait\w*)\b")
-_CONTEXT_SKIP = re.compile(r"(?:\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
+_CONTEXT_SKIP = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
                            r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
                            r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
 _MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
@@ -89,7 +89,7 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             i += 2
             continue
         skip = _CONTEXT_SKIP.search(before)
-        if skip and not _AID_WORD.search(before, skip.end()):
+        if skip and not _AID_WORD.search(before, skip.end("kw")):
             i += 1
             continue
         after = s[end:end + 20]

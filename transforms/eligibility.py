@@ -110,13 +110,17 @@ _APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
 _NEG_PREFIX = re.compile(
     r"a l'exclusion (?:des|de|du)|\bsauf\b|\bhormis\b|\bexcepte\b|\ba l'exception (?:des|de|du)|\bhors\b|"
     r"(?:ne sont pas|non) (?:eligibles|admis|retenus)\s*:|\bexclu(?:e|s|es)?\s*:|\bexclusions?\s*:|"
-    r"\bni (?:les|aux)\b|ne sont pas eligibles (?:les|aux)|\bnon eligibles?\s*:"
+    r"\bni (?:les|aux)\b|ne sont pas eligibles (?:les|aux)|\bnon eligibles?\s*:|"
+    r"ne s'adresse pas (?:aux|a)\b|n'est pas ouvert(?:e)? (?:aux|a)\b|ne concerne pas\b"
 )
 _NEG_POSTFIX = re.compile(
     r"ne sont pas (?:eligibles|admis|concernes|retenus|autorises)|n'(?:est|sont) pas eligibles?|"
     r"non eligibles?|(?:sont|est) exclu(?:e|s|es)?|ne peu(?:vent|t) pas|ne pourront pas|ne peuvent en aucun cas|"
     r"ne (?:sont|seront) pas (?:acceptes|recevables)|ineligibles?"
 )
+_CLAUSE_BREAK = re.compile(r"[(;:]|\s-\s")
+_PLACE = re.compile(r"\b(?:du|de la|de l'|en|dans l[ae']|dans les|sur l[ae']|au sein d[ue]|a l'echelle d[ue]|par l[ae]|"
+                    r"habitants? d[ue]s?|territoire d[ue]|de leur|de notre|de votre|de sa|de son)\s*$")
 #: substrings every exclusion wording contains (the regexes are only run when one is present)
 _NEG_PREFIX_ANCHORS = ("exclu", "sauf", "hormis", "except", "hors", "pas ", "non ", "ni ")
 _NEG_POSTFIX_ANCHORS = ("pas ", "non ", "exclu", "ineligible")
@@ -158,8 +162,10 @@ def _mentions(seg: str, original: str) -> list[_Mention]:
     post = _NEG_POSTFIX.search(seg) if any(a in seg for a in _NEG_POSTFIX_ANCHORS) else None
     post_window = None
     if post:
-        pos_cues = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]
-        post_window = (pos_cues[-1] if pos_cues else 0, post.start())
+        # the negated items are those of the clause just before "ne sont pas éligibles"
+        starts = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]
+        starts.extend(c.end() for c in _CLAUSE_BREAK.finditer(seg, 0, post.start()))
+        post_window = (max(starts, default=0), post.start())
     spans: list[tuple[int, int]] = []
     if _CCAS_RE.search(seg):
         for i, rx in _CCAS_ACRONYMS:
@@ -169,6 +175,8 @@ def _mentions(seg: str, original: str) -> list[_Mention]:
         _, group, auds = _MENTIONS[i]
         if _PARTNER.search(seg, max(0, start - 90), start):
             continue
+        if group in ("commune", "deptregion") and _PLACE.search(seg, max(0, start - 30), start):
+            continue  # "habitants du département", "implantées sur la commune": a place, not an applicant
         negative = (neg_from is not None and start >= neg_from) or (
             post_window is not None and post_window[0] <= start < post_window[1])
         out.append(_Mention(group, auds, negative, original))
