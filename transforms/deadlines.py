@@ -165,13 +165,11 @@ _ROLLING = KeywordMatcher([(p, "rolling") for p in (
 _TEXT_CLOSED = re.compile(r"\b(?:clotur(?:e|ee|es)|termine(?:e)?|ferme(?:e)?|expire(?:e)?|clos)\b")
 _TEXT_FORTHCOMING = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
 
-_STATUS_LABELS = {
-    "open": "open", "ouvert": "open", "ouverte": "open", "en cours": "open", "actif": "open", "active": "open",
-    "closed": "closed", "clos": "closed", "cloture": "closed", "cloturee": "closed", "cloturé": "closed",
-    "ferme": "closed", "fermee": "closed", "termine": "closed", "terminee": "closed", "expire": "closed",
-    "forthcoming": "forthcoming", "a venir": "forthcoming", "prochainement": "forthcoming",
-    "bientot": "forthcoming", "permanent": "rolling", "permanente": "rolling", "en continu": "rolling",
-}
+#: a portal's status word → status (first matching word wins; "Open For Submission", "Clôturé", "À venir")
+_STATUS_WORDS = re.compile(r"\b(?:(?P<closed>clos\w*|clotur\w*|closed|ferme\w*|termine\w*|expire\w*|archiv\w*|"
+                           r"ended|past)|(?P<forthcoming>a venir|forthcoming|prochainement|bientot|upcoming)|"
+                           r"(?P<rolling>en continu|permanent\w*|continuously open)|"
+                           r"(?P<open>open\w*|ouvert\w*|en cours|actif|active))\b")
 
 
 @dataclass
@@ -475,7 +473,8 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
 
     rolling = _ROLLING.search(folded) is not None
     label = fold(status_label or "")
-    label_status = _STATUS_LABELS.get(label)
+    label_match = _STATUS_WORDS.search(label) if label else None
+    label_status = label_match.lastgroup if label_match else None
     if deadlines:
         kind = "single" if len(deadlines) == 1 else "multiple"
     elif rolling or label_status == "rolling":

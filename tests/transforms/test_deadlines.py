@@ -150,3 +150,11 @@ def test_compute_status(deadlines, opens, expected):
 def test_compute_status_rolling():
     assert compute_status("rolling", [], None, AS_OF) == "rolling"
     assert compute_status("rolling", [], "2026-01-01", AS_OF) == "forthcoming"
+
+
+@pytest.mark.parametrize("label, status", [
+    ("Open For Submission", "open"), ("Forthcoming", "forthcoming"), ("Closed", "closed"), ("Clôturé", "closed"),
+    ("À venir", "forthcoming"), ("Ouvert", "open"), ("En continu", "rolling"), ("Inconnu", "unknown"),
+])
+def test_portal_status_words_without_dates(label, status):
+    assert extract_deadlines("", as_of=AS_OF, status_label=label).status == status
