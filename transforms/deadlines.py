@@ -398,28 +398,40 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     return found
 
 
-_MAYBE_DATE = re.compile(r"\d|premier", re.IGNORECASE)
+_MAYBE_DATE = re.compile(r"[0-9]|[Pp]remier|PREMIER")
 _MAYBE_HEADING = re.compile(r"limite|cl[ôo]tur|d[ée]p[ôo]t|date|[ée]ch[ée]ance|ouverture|candidat|calendrier|"
                             r"deadline|vague|session", re.IGNORECASE)
 
 
+def _heading_role(original: str) -> str | None:
+    """Role a short heading line without a date gives to the dates of the next line."""
+    if len(original) > 100 or not _MAYBE_HEADING.search(original):
+        return None
+    cues = [c[2] for c in _CUES_MATCHER.finditer(fold(original))]
+    if not cues:
+        return None
+    last = cues[-1]
+    return last if last in _STRONG else "open" if last == "open_weak" else "deadline"
+
+
 def _scan(segs: list[str], as_of: date, strict: bool, flags: list[str]) -> list[_Found]:
+    # only sentences that can hold a date are parsed (most of a description has none)
+    maybe = [_MAYBE_DATE.search(s) is not None for s in segs]
+    if not any(maybe):
+        return []
     out: list[_Found] = []
-    carry = None  # a heading line with a cue and no date ("Date limite de dépôt" then the date below)
+    prev_found = True
     for si, original in enumerate(segs):
-        # only sentences that can hold a date are parsed (most of a description has none)
-        found = (_parse_segment(fold(original), si, as_of, strict and carry is None, flags)
-                 if _MAYBE_DATE.search(original) else [])
+        if not maybe[si]:
+            prev_found = False
+            continue
+        carry = _heading_role(segs[si - 1]) if si > 0 and not prev_found else None
+        found = _parse_segment(fold(original), si, as_of, strict and carry is None, flags)
         if carry is not None:
             for f in found:
                 if f.role in ("none", "deadline"):
                     f.role = carry
-        carry = None
-        if not found and len(original) <= 100 and _MAYBE_HEADING.search(original):
-            cues = [c[2] for c in _CUES_MATCHER.finditer(fold(original))]
-            if cues:
-                last = cues[-1]
-                carry = last if last in _STRONG else "open" if last == "open_weak" else "deadline"
+        prev_found = bool(found)
         out.extend(found)
     return out
 
