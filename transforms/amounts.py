@@ -36,6 +36,7 @@ _CONTEXT_SKIP = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? 
 _MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
 #: the unit-less lower bound written just before an amount: "entre 5 000 et", "de 5 000 à", "5 000 -"
 _BARE_LOW = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")
+_EURO_WORD = re.compile(r"(?i)\beur(?:os?)?\b")
 _MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 
@@ -68,9 +69,9 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
     """(amount_min, amount_max) in euros, or None where not stated."""
     if not text:
         return None, None
-    s = fold(text)
-    if "€" not in s and "eur" not in s:
+    if "€" not in text and _EURO_WORD.search(text) is None:
         return None, None
+    s = fold(text)
     found = []
     for m in _AMOUNT.finditer(s):
         v = _value(m.group("num"), m.group("unit")) if m.group("num") else _value(m.group("pre"), "eur")

@@ -34,8 +34,14 @@ def _phrases(folded: str) -> int:
     return n
 
 
+def _acronyms(text: str) -> int:
+    if "AA" not in text and "AM" not in text:
+        return 0
+    return len(_ACRONYM.findall(text))
+
+
 def _mentions(text: str) -> int:
-    return _phrases(fold(text)) + len(_ACRONYM.findall(text))
+    return _phrases(fold(text)) + _acronyms(text)
 
 
 def is_call_for_projects(title: str | None, summary: str | None = None, description: str | None = None,
@@ -50,7 +56,7 @@ def is_call_for_projects(title: str | None, summary: str | None = None, descript
     desc = description or ""
     if not desc:
         return False
-    if _ACRONYM.search(desc[:600]):
+    if _acronyms(desc[:600]):
         return True
     folded = fold(desc)
     if _phrases(folded[:600]):

@@ -163,6 +163,8 @@ _ROLLING = KeywordMatcher([(p, "rolling") for p in (
 )], anchors=("fil de l", "annee", "continu", "permanen", "epuisement", "limite des", "date limite", "moment",
              "guichet", "libre", "cloture", "ongoing", "rolling", "toute"))
 _TEXT_CLOSED = re.compile(r"\b(?:clotur(?:e|ee|es)|termine(?:e)?|ferme(?:e)?|expire(?:e)?|clos)\b")
+_CLOSED_ANCHORS = ("clotur", "termin", "ferme", "expir", "clos")
+_FORTHCOMING_ANCHORS = ("venir", "prochainement", "bientot")
 _TEXT_FORTHCOMING = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
 
 #: a portal's status word → status (first matching word wins; "Open For Submission", "Clôturé", "À venir")
@@ -499,9 +501,9 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
     if status == "unknown":
         if label_status in ("open", "closed", "forthcoming"):
             status = label_status
-        elif _TEXT_CLOSED.search(folded):
+        elif any(a in folded for a in _CLOSED_ANCHORS) and _TEXT_CLOSED.search(folded):
             status = "closed"
-        elif _TEXT_FORTHCOMING.search(folded):
+        elif any(a in folded for a in _FORTHCOMING_ANCHORS) and _TEXT_FORTHCOMING.search(folded):
             status = "forthcoming"
     elif label_status in ("open", "closed", "forthcoming") and deadlines:
         agrees = (label_status == "closed") == (status == "closed")
