@@ -485,7 +485,8 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
         flags.append("opens_after_deadline")
         opens = None
 
-    rolling = _ROLLING.search(folded) is not None
+    # rolling wording only matters when no deadline is given (dates win over it)
+    rolling = not deadlines and _ROLLING.search(folded) is not None
     label = fold(status_label or "")
     label_match = _STATUS_WORDS.search(label) if label else None
     label_status = label_match.lastgroup if label_match else None
