@@ -117,6 +117,12 @@ def split_alternatives(pattern: str) -> list[str]:
 
 _WORD = re.compile(r"[a-z0-9&]+")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
+
+
+@lru_cache(maxsize=256)
+def _word_set(text: str) -> frozenset[str]:
+    """Distinct words of a folded text (cached: several matchers read the same text)."""
+    return frozenset(_WORD.findall(text))
 _LITERAL = re.compile(r"[a-z0-9&]+")
 _LEADING = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
 
@@ -198,7 +204,7 @@ class KeywordMatcher:
         """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
         if self.anchors and not any(a in text for a in self.anchors):
             return []
-        words = set(_WORD.findall(text))
+        words = _word_set(text)
         new = words - self._known
         if new:
             if len(self._known) > 200_000:  # bounded: a long run meets many distinct numbers and names
