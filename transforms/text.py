@@ -56,8 +56,9 @@ def clean(text: object) -> str:
 
 
 # sentence / list-item boundaries: line breaks, bullets, ". " before a capital or digit, "; "
-_SPLIT = re.compile(r"[ \t]*[•·▪►][ \t]*|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])|[ \t]*;[ \t]*|\|\|\|")
-_SPLIT_SENTENCES = re.compile(r"[ \t]*[•·▪►][ \t]*|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(])|\|\|\|")
+# (the spaces around bullets and semicolons go with the parts, which are stripped)
+_SPLIT = re.compile(r"[•·▪►;]|\|\|\||\s(?<=[.!?]\s)\s*(?=[A-ZÀ-ÖØ-Þ0-9«\"(])")
+_SPLIT_SENTENCES = re.compile(r"[•·▪►]|\|\|\||\s(?<=[.!?]\s)\s*(?=[A-ZÀ-ÖØ-Þ«\"(])")
 _SPLIT_CHARS = re.compile(r"[.!?•·▪►;|]")
 _STRIP = " \t-–*:"
 
