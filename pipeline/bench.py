@@ -81,16 +81,18 @@ def tree_rss(pid: int) -> int:
 
 
 class PeakSampler:
-    """Samples the resident memory of a process tree every ``interval`` seconds; ``peak`` in bytes."""
+    """Samples the resident memory of a process tree every ``interval`` seconds: ``peak`` of the whole
+    tree and ``peak_root`` of its root process alone, in bytes."""
 
     def __init__(self, pid: int, interval: float = 0.05):
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_root = pid, interval, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak_root = max(self.peak_root, _rss_bytes(self.pid))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:
@@ -161,8 +163,8 @@ def _served(stats: dict[str, Any]) -> dict[str, int]:
 # --- one harvest in a child process ----------------------------------------------------------------
 
 def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: datetime,
-                      *, profile: Path | None = None) -> tuple[dict[str, Any], int, float]:
-    """Run ``harvest`` in a child process; returns (its JSON summary, peak RSS of the tree, wall seconds)."""
+                      *, profile: Path | None = None) -> tuple[dict[str, Any], PeakSampler, float]:
+    """Run ``harvest`` in a child process; returns (its JSON summary, its memory sampler, wall seconds)."""
     out = data_dir / "child-result.json"
     out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pipeline.bench", "--child", "--portal", portal_url, "--data-dir", str(data_dir),
@@ -176,7 +178,7 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
     wall = time.monotonic() - t0
     if proc.returncode != 0 or not out.is_file():
         raise RuntimeError(f"harvest child failed ({proc.returncode}): {err.strip()[-2000:]}")
-    return json.loads(out.read_text(encoding="utf-8")), sampler.peak, wall
+    return json.loads(out.read_text(encoding="utf-8")), sampler, wall
 
 
 def child_main(args: argparse.Namespace) -> int:
@@ -315,7 +317,12 @@ def profile_text(prof: cProfile.Profile | pstats.Stats, top: int = 14) -> str:
         groups[_package(filename)] = groups.get(_package(filename), 0.0) + tottime
     share = sorted(groups.items(), key=lambda kv: -kv[1])[:10]
     head = "own time by package: " + ", ".join(f"{k} {v / total:.0%}" for k, v in share) if total else ""
-    return head + "\n" + "\n".join(lines[-(top + 1):])
+    buf = io.StringIO()
+    stats.stream = buf
+    stats.sort_stats("cumulative").print_stats(r"/(pipeline|spiders|transforms|warehouse)/", top)
+    ours = [ln for ln in buf.getvalue().splitlines() if ln.strip()[:1].isdigit()]
+    return (head + "\n" + "\n".join(lines[-(top + 1):]) + "\n\naap functions by cumulative time:\n"
+            + "\n".join(ours[:top]))
 
 
 def _package(filename: str) -> str:
@@ -341,6 +348,7 @@ class SizeResult:
     full_s: float
     stages: dict[str, float]
     peak_rss: int
+    peak_rss_root: int
     full_served: dict[str, int]
     rerun_s: float
     rerun_stages: dict[str, float]
@@ -373,9 +381,10 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
         bare_s, bare_items = bare_crawl(portal, sources, data / "bare", parallel)
         say(f"N={n}: bare crawl {bare_s:.1f}s ({bare_items} items)")
         portal.reset()
-        full, peak, full_s = run_child_harvest(portal.url, sources, data / "harvest", now)
+        full, memory, full_s = run_child_harvest(portal.url, sources, data / "harvest", now)
         full_served = _served(portal.stats())
-        say(f"N={n}: full pipeline {full_s:.1f}s, peak RSS {peak / 2**20:.0f} MB")
+        say(f"N={n}: full pipeline {full_s:.1f}s, peak RSS {memory.peak / 2**20:.0f} MB "
+            f"(harvest process alone {memory.peak_root / 2**20:.0f} MB)")
         portal.reset()
         rerun, _, rerun_s = run_child_harvest(portal.url, sources, data / "harvest", now)
         rerun_served = _served(portal.stats())
@@ -384,7 +393,8 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
             run_child_harvest(portal.url, sources, data / "harvest", now, profile=profile_dir / f"rerun-n{n}.prof")
     stages = {k: round(v, 2) for k, v in full["seconds"].items()}
     transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
-    return SizeResult(n=n, sizes=sizes, bare_s=bare_s, full_s=full_s, stages=stages, peak_rss=peak,
+    return SizeResult(n=n, sizes=sizes, bare_s=bare_s, full_s=full_s, stages=stages, peak_rss=memory.peak,
+                      peak_rss_root=memory.peak_root,
                       full_served=full_served, rerun_s=rerun_s,
                       rerun_stages={k: round(v, 2) for k, v in rerun["seconds"].items()}, rerun_served=rerun_served,
                       rerun_written=rerun["written"], full_written=full["written"], items=full["items"],
@@ -458,7 +468,7 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
                    [split(r.rerun_stages) for r in results]))
     out.append(row("rerun requests (304s)", "", [
         f"{r.rerun_served['requests']} ({r.rerun_served['not_modified']})" for r in results]))
-    out.append(row("rerun bytes downloaded (vs full)", "", [
+    out.append(row("rerun body bytes downloaded (vs full)", "", [
         f"{r.rerun_served['bytes'] / 1e6:.2f} MB ({r.rerun_served['bytes'] / max(1, r.full_served['bytes']):.1%}"
         f" of {r.full_served['bytes'] / 1e6:.1f} MB)" for r in results]))
     out.append(row("rerun rows written: calls restamped / versions / quarantine / runs", "", [
@@ -469,12 +479,16 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
     out.append(row("DuckDB load inside the harvest", "", [f"{r.stages.get('load', 0):.2f} s" for r in results]))
     out.append(row("peak RSS, whole run incl. crawl processes", "< 500 MB at 10 000",
                    [_mb(r.peak_rss) for r in results]))
+    out.append(row("… of which the harvest process alone (its peak)", "", [_mb(r.peak_rss_root) for r in results]))
     tn, ts = transform
     ln, ls = load
+    def num(x: float) -> str:
+        return f"{x:,.0f}".replace(",", " ")
+
     out += ["", "| single-stage measure | goal | result |", "|---|---|---|",
-            f"| transforms alone, {tn:,} raw items, one thread (CPU time) | ≥ 5 000 records/s | "
-            f"{tn / ts:,.0f} records/s ({ts:.2f} s) |".replace(",", " "),
-            f"| DuckDB load of {ln:,} calls into an empty warehouse | < 2 s | {ls:.2f} s |".replace(",", " ")]
+            f"| transforms alone, {num(tn)} raw items, one thread (CPU time) | ≥ 5 000 records/s | "
+            f"{num(tn / ts)} records/s ({ts:.2f} s) |",
+            f"| DuckDB load of {num(ln)} calls into an empty warehouse | < 2 s | {ls:.2f} s |"]
     return "\n".join(out)
 
 
