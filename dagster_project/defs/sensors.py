@@ -8,12 +8,18 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from dagster_project.alerts import FAILURE_LOG, post_webhook, record_failure
+from dagster_project.defs.checks import LOAD_ASSET
 from dagster_project.defs.schedules import BATCH_TAG, harvest_source_job, publish_job
 from pipeline import settings
 
 #: how far back the publish sensor looks for finished harvest runs
 LOOKBACK = timedelta(days=2)
 _FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+def loads_calls(run: dg.DagsterRun) -> bool:
+    """A run of the harvest job, or any run (a UI materialization, a backfill) that loads ``warehouse_calls``."""
+    return run.job_name == harvest_source_job.name or LOAD_ASSET in (run.asset_selection or ())
 
 
 def harvest_groups(runs: list[dg.DagsterRun]) -> dict[str, list[dg.DagsterRun]]:
@@ -41,8 +47,7 @@ def _backfill_done(instance: dg.DagsterInstance, backfill_id: str) -> bool:
                        "a failing source must not hold back the others.")
 def publish_after_harvest(context: dg.SensorEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
     since = datetime.now(UTC) - LOOKBACK
-    runs = list(context.instance.get_runs(filters=dg.RunsFilter(job_name=harvest_source_job.name,
-                                                                  updated_after=since)))
+    runs = [r for r in context.instance.get_runs(filters=dg.RunsFilter(updated_after=since)) if loads_calls(r)]
     requests = []
     for batch, members in sorted(harvest_groups(runs).items()):
         if batch.startswith("backfill-") and not _backfill_done(context.instance, batch.removeprefix("backfill-")):

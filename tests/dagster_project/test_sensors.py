@@ -39,8 +39,10 @@ def webhook():
         server.server_close()
 
 
-def _add(instance: dg.DagsterInstance, status: dg.DagsterRunStatus, **tags: str) -> dg.DagsterRun:
-    return instance.add_run(dg.DagsterRun(job_name="harvest_source_job", status=status, tags=tags))
+def _add(instance: dg.DagsterInstance, status: dg.DagsterRunStatus, job: str = "harvest_source_job",
+         assets: tuple[str, ...] = (), **tags: str) -> dg.DagsterRun:
+    selection = frozenset(dg.AssetKey(a) for a in assets) or None
+    return instance.add_run(dg.DagsterRun(job_name=job, status=status, tags=tags, asset_selection=selection))
 
 
 def _publish_keys(instance: dg.DagsterInstance) -> set[str]:
@@ -67,6 +69,14 @@ def test_single_runs_and_backfills_are_published_on_their_own():
         _add(instance, S.SUCCESS, **{"dagster/backfill": "abc"})
         _add(instance, S.STARTED, **{"dagster/backfill": "abc"})
         assert _publish_keys(instance) == {f"publish:run-{single.run_id}"}
+
+
+def test_ui_materializations_that_load_calls_are_published_but_not_other_runs():
+    with dg.instance_for_test() as instance:
+        ui = _add(instance, S.SUCCESS, job="__ASSET_JOB", assets=("raw_calls", "staged_records", "warehouse_calls"))
+        _add(instance, S.SUCCESS, job="__ASSET_JOB", assets=("raw_calls",))
+        _add(instance, S.SUCCESS, job="publish_job", assets=("calls_snapshot", "weekly_digest"))
+        assert _publish_keys(instance) == {f"publish:run-{ui.run_id}"}
 
 
 def test_post_webhook_sends_json_and_never_raises(webhook):
