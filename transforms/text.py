@@ -15,6 +15,7 @@ _REPLACEMENTS = (
     ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u2026", "..."),
     ("\u20ac", " eur "), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "),
 )
+_REPLACE_TABLE = str.maketrans(dict(_REPLACEMENTS))
 _TAGS = re.compile(r"<[^>]{0,500}>")
 _ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
              "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
@@ -28,9 +29,7 @@ def fold(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        for a, b in _REPLACEMENTS:
-            if a in text:
-                text = text.replace(a, b)
+        text = text.translate(_REPLACE_TABLE)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(text.lower().split())
 
@@ -222,11 +221,12 @@ class KeywordMatcher:
         hit_words = words & self._hit_words
         if not hit_words:
             return []
-        cands = {w: self._hits[w] for w in hit_words}
+        hits = self._hits
         # find the few candidate words with str.find rather than walking every word in Python
         out: list[tuple[int, tuple[int, ...]]] = []
         n = len(text)
-        for word, found in cands.items():
+        for word in hit_words:
+            found = hits[word]
             size = len(word)
             i = text.find(word)
             while i != -1:

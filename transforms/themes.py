@@ -8,6 +8,7 @@ of ``schema.THEMES`` (the CCAS core first).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -232,18 +233,19 @@ def classify_themes(text: str | dict | None, tags: list[str] | None = None,
     if unmapped:
         texts.append((fold(" ; ".join(unmapped)), _FIELD_WEIGHTS[0][1]))
     joined = " | ".join(t for t, _ in texts)
-    bounds: list[tuple[int, float]] = []
+    ends: list[int] = []
     pos = 0
-    for t, w in texts:
+    for t, _ in texts:
         pos += len(t) + 3
-        bounds.append((pos, w))
+        ends.append(pos)
     hits: dict[int, dict[float, int]] = {}
     firsts: dict[int, str] = {}
     for entry, matches in _LEXICON_MATCHER.find_all(joined).items():
-        counts = hits.setdefault(entry, {})
+        counts: dict[float, int] = {}
         for start, _word in matches:
-            fw = next(w for end, w in bounds if start < end)
+            fw = texts[bisect_right(ends, start)][1]
             counts[fw] = counts.get(fw, 0) + 1
+        hits[entry] = counts
         firsts[entry] = matches[0][1]
     for entry, counts in hits.items():
         _, theme, cat, weight = LEXICON[entry]
