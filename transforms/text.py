@@ -15,7 +15,6 @@ _REPLACEMENTS = (
     ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u2026", "..."),
     ("\u20ac", " eur "), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "),
 )
-_REPLACE_TABLE = str.maketrans(dict(_REPLACEMENTS))
 _TAGS = re.compile(r"<[^>]{0,500}>")
 _ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
              "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
@@ -29,7 +28,9 @@ def fold(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = text.translate(_REPLACE_TABLE)
+        for a, b in _REPLACEMENTS:
+            if a in text:
+                text = text.replace(a, b)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(text.lower().split())
 
