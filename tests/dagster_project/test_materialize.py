@@ -33,7 +33,9 @@ def full_harvest(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _failures(runs: dict[str, RunSummary]) -> dict[str, dict[str, str]]:
-    return {s: r.failed_checks() for s, r in runs.items() if r.failed_checks() or not r.success}
+    """Failed checks and step errors of each source that did not fully succeed."""
+    return {s: r.failed_checks() | {f"error {i}": e for i, e in enumerate(r.errors)}
+            for s, r in runs.items() if r.failed_checks() or not r.success}
 
 
 def test_every_source_loads_and_every_check_passes(full_harvest):
