@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 def _print_report(report: Any, quiet: bool) -> None:
     print(report.table())
     s = report.seconds
-    print(f"\nrun {report.run_id}: crawl {s.get('crawl', 0):.1f}s, transform {s.get('transform', 0):.1f}s, "
+    print(f"\nrun {report.run_id}: crawl {s.get('crawl', 0):.1f}s (transforms inside: {s.get('transform', 0):.1f}s), "
           f"load {s.get('load', 0):.1f}s, snapshot {s.get('snapshot', 0):.1f}s, export {s.get('export', 0):.1f}s"
           f", total {s.get('total', 0):.1f}s")
     print(f"raw JSONL     {report.paths.raw_dir}/")
