@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -58,24 +59,44 @@ def _funder_words(funder: str | None) -> frozenset[str]:
 
 def same_call(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Rule 2 of the module docstring, for two calls of different sources."""
-    if a["source"] == b["source"]:
+    return _same(_Key.of(a), _Key.of(b))
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """What rule 2 compares, computed once per call."""
+
+    source: str
+    deadlines: frozenset
+    funder: frozenset[str]
+    title: str
+    title_words: frozenset[str]
+
+    @classmethod
+    def of(cls, call: dict[str, Any]) -> _Key:
+        title = normalise_title(call["title"])
+        return cls(call["source"], frozenset(call["deadlines"] or ()), _funder_words(call["funder"]), title,
+                   frozenset(title.split()))
+
+
+def _same(a: _Key, b: _Key) -> bool:
+    if a.source == b.source:
         return False
-    if bool(a["deadlines"]) != bool(b["deadlines"]):
+    if bool(a.deadlines) != bool(b.deadlines):
         return False
-    if a["deadlines"] and not set(a["deadlines"]) & set(b["deadlines"]):
+    if a.deadlines and not a.deadlines & b.deadlines:
         return False
-    fa, fb = _funder_words(a["funder"]), _funder_words(b["funder"])
-    if fa and fb and not fa & fb:
+    if a.funder and b.funder and not a.funder & b.funder:
         return False
-    ta, tb = normalise_title(a["title"]), normalise_title(b["title"])
-    if not ta or not tb:
+    if not a.title or not b.title:
         return False
-    if not a["deadlines"]:
-        return ta == tb
-    words_a, words_b = set(ta.split()), set(tb.split())
-    if len(words_a & words_b) / len(words_a | words_b) < 0.4:
+    if not a.deadlines:
+        return a.title == b.title
+    if len(a.title_words & b.title_words) / len(a.title_words | b.title_words) < 0.4:
         return False
-    return SequenceMatcher(None, ta, tb).ratio() >= TITLE_SIMILARITY
+    matcher = SequenceMatcher(None, a.title, b.title)
+    return (matcher.real_quick_ratio() >= TITLE_SIMILARITY and matcher.quick_ratio() >= TITLE_SIMILARITY
+            and matcher.ratio() >= TITLE_SIMILARITY)
 
 
 def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
@@ -93,18 +114,21 @@ def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
         if rx != ry:
             parent[max(rx, ry)] = min(rx, ry)
 
-    blocks: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    keys = {c["id"]: _Key.of(c) for c in calls}
+    blocks: dict[tuple[str, str], list[str]] = defaultdict(list)
     for call in calls:
-        blocks[("url", call["canonical_url"])].append(call)
-        for d in call["deadlines"]:
-            blocks[("deadline", str(d))].append(call)
+        blocks[("url", call["canonical_url"])].append(call["id"])
+        for d in call["deadlines"] or ():
+            blocks[("deadline", str(d))].append(call["id"])
         if not call["deadlines"]:
-            blocks[("title", normalise_title(call["title"]))].append(call)
+            blocks[("title", keys[call["id"]].title)].append(call["id"])
     for (kind, _), members in blocks.items():
         for i, a in enumerate(members):
             for b in members[i + 1:]:
-                if kind == "url" or same_call(a, b):
-                    union(a["id"], b["id"])
+                if kind == "url":
+                    union(a, b)
+                elif find(a) != find(b) and _same(keys[a], keys[b]):
+                    union(a, b)
     groups: dict[str, list[dict]] = defaultdict(list)
     for call in calls:
         groups[find(call["id"])].append(call)
