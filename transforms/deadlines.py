@@ -400,7 +400,14 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     return found
 
 
-_MAYBE_DATE = re.compile(r"[0-9]|[Pp]remier|PREMIER")
+_DIGIT = re.compile(r"[0-9]")
+_PREMIER = re.compile(r"[Pp]remier|PREMIER")
+
+
+def _maybe_date(s: str) -> bool:
+    """Whether a sentence can hold a date: a digit, or "premier" (Premier, premier, PREMIER)."""
+    return _DIGIT.search(s) is not None or (
+        ("remier" in s or "PREMIER" in s) and _PREMIER.search(s) is not None)
 _MAYBE_HEADING = re.compile(r"limite|cl[ôo]tur|d[ée]p[ôo]t|date|[ée]ch[ée]ance|ouverture|candidat|calendrier|"
                             r"deadline|vague|session", re.IGNORECASE)
 
@@ -418,7 +425,7 @@ def _heading_role(original: str) -> str | None:
 
 def _scan(segs: list[str], as_of: date, strict: bool, flags: list[str]) -> list[_Found]:
     # only sentences that can hold a date are parsed (most of a description has none)
-    maybe = [_MAYBE_DATE.search(s) is not None for s in segs]
+    maybe = [_maybe_date(s) for s in segs]
     if not any(maybe):
         return []
     out: list[_Found] = []
@@ -502,9 +509,9 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
     if status == "unknown":
         if label_status in ("open", "closed", "forthcoming"):
             status = label_status
-        elif any(a in folded for a in _CLOSED_ANCHORS) and _TEXT_CLOSED.search(folded):
+        elif any(map(folded.__contains__, _CLOSED_ANCHORS)) and _TEXT_CLOSED.search(folded):
             status = "closed"
-        elif any(a in folded for a in _FORTHCOMING_ANCHORS) and _TEXT_FORTHCOMING.search(folded):
+        elif any(map(folded.__contains__, _FORTHCOMING_ANCHORS)) and _TEXT_FORTHCOMING.search(folded):
             status = "forthcoming"
     elif label_status in ("open", "closed", "forthcoming") and deadlines:
         agrees = (label_status == "closed") == (status == "closed")

@@ -156,10 +156,10 @@ class _Mention:
 def _mentions(seg: str, original: str) -> list[_Mention]:
     out: list[_Mention] = []
     neg_from = None
-    m = _NEG_PREFIX.search(seg) if any(a in seg for a in _NEG_PREFIX_ANCHORS) else None
+    m = _NEG_PREFIX.search(seg) if any(map(seg.__contains__, _NEG_PREFIX_ANCHORS)) else None
     if m:
         neg_from = m.start()
-    post = _NEG_POSTFIX.search(seg) if any(a in seg for a in _NEG_POSTFIX_ANCHORS) else None
+    post = _NEG_POSTFIX.search(seg) if any(map(seg.__contains__, _NEG_POSTFIX_ANCHORS)) else None
     post_window = None
     if post:
         # the negated items are those of the clause just before "ne sont pas éligibles"
