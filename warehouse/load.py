@@ -121,11 +121,13 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         accepted, invalid = _split_valid(batch)
         rejected += [_rejected_row(item, batch.source, clock) for item in invalid]
         existing = _existing(con, batch.source)
-        rows, versions = _plan(accepted, existing, clock, stats)
+        rows, seen, versions = _plan(accepted, existing, clock, stats)
+        rows += [_full_row(rec, existing[rec["id"]], clock) for rec in _differing(con, seen)]
         _write_calls(con, rows)
         _write_versions(con, versions, clock)
-        _write_sources(con, rows, clock)
-        stored = {r["id"] for r in rows}
+        _restamp(con, seen, {r["id"] for r in rows}, clock)
+        _write_sources(con, accepted, clock)
+        stored = {r["id"] for r in accepted}
         listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored
         _touch_listed(con, batch.source, listed, clock)
         stats.withdrawn = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
@@ -198,33 +200,95 @@ def _existing(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str
 
 
 def _plan(records: list[dict], existing: dict[str, dict], clock: _Clock,
-          stats: LoadStats) -> tuple[list[dict], list[dict]]:
-    """The call rows to upsert and the versions to open."""
+          stats: LoadStats) -> tuple[list[dict], list[tuple[dict, dict]], list[dict]]:
+    """The call rows to write whole, the (record, seen row) pairs of calls whose hashes did not change, and
+    the versions to open."""
     rows: list[dict] = []
+    seen: list[tuple[dict, dict]] = []
     versions: list[dict] = []
     for rec in records:
-        row = _call_row(rec, clock)
         old = existing.get(rec["id"])
         if old is None:
             stats.new += 1
-            row.update(version=1, first_seen_at=clock.at, content_changed_at=None, calendar_changed_at=None,
-                       cluster_id=None, is_preferred=None)
+            row = _full_row(rec, None, clock)
             versions.append({"row": row, "previous": None})
-        else:
-            content = old["content_hash"] != row["content_hash"]
-            calendar = old["calendar_hash"] != row["calendar_hash"]
-            row.update(version=old["version"] + (content or calendar), first_seen_at=old["first_seen_at"],
-                       content_changed_at=clock.at if content else old["content_changed_at"],
-                       calendar_changed_at=clock.at if calendar else old["calendar_changed_at"],
-                       cluster_id=old["cluster_id"], is_preferred=old["is_preferred"])
-            if content or calendar:
-                versions.append({"row": row, "previous": old["version"]})
-            if content or calendar or old["status"] == "withdrawn":
+            rows.append(row)
+            continue
+        hashes = schema.content_hash(rec), schema.calendar_hash(rec)
+        if hashes == (old["content_hash"], old["calendar_hash"]):
+            if old["status"] == "withdrawn":
                 stats.updated += 1
             else:
                 stats.unchanged += 1
+            seen.append((rec, _seen_row(rec, clock)))
+            continue
+        stats.updated += 1
+        row = _full_row(rec, old, clock)
+        versions.append({"row": row, "previous": old["version"]})
         rows.append(row)
-    return rows, versions
+    return rows, seen, versions
+
+
+def _full_row(rec: dict, old: dict | None, clock: _Clock) -> dict[str, Any]:
+    row = _call_row(rec, clock)
+    if old is None:
+        row.update(version=1, first_seen_at=clock.at, content_changed_at=None, calendar_changed_at=None,
+                   cluster_id=None, is_preferred=None)
+        return row
+    content = old["content_hash"] != row["content_hash"]
+    calendar = old["calendar_hash"] != row["calendar_hash"]
+    row.update(version=old["version"] + (content or calendar), first_seen_at=old["first_seen_at"],
+               content_changed_at=clock.at if content else old["content_changed_at"],
+               calendar_changed_at=clock.at if calendar else old["calendar_changed_at"],
+               cluster_id=old["cluster_id"], is_preferred=old["is_preferred"])
+    return row
+
+
+#: stored columns of a call that its hashes do not cover and that come from the record alone
+_UNHASHED = ("source_level", "native_id", "record_status", "deadline_flags", "ccas_evidence", "ccas_rule",
+             "theme_evidence", "unmapped_labels", "raw")
+
+
+def _seen_row(rec: dict, clock: _Clock) -> dict[str, Any]:
+    """The columns of an unchanged call that a load may still change."""
+    row = {f: rec[f] for f in ("id", "source_level", "ccas_evidence", "ccas_rule")}
+    for f in ("deadline_flags", "unmapped_labels"):
+        row[f] = list(rec[f] or [])
+    for f in JSON_FIELDS:
+        row[f] = None if rec[f] is None else json.dumps(rec[f], ensure_ascii=False, sort_keys=True, default=str)
+    row["native_id"] = None if rec["native_id"] is None else str(rec["native_id"])
+    row["record_status"] = rec["status"]
+    row["status"] = current_status(rec, clock.as_of)
+    upcoming = [d for d in sorted({date.fromisoformat(str(d)) for d in rec["deadlines"] or []}) if d >= clock.as_of]
+    row["next_deadline"] = upcoming[0] if upcoming else None
+    return row
+
+
+def _differing(con: duckdb.DuckDBPyConnection, seen: list[tuple[dict, dict]]) -> list[dict]:
+    """The records among ``seen`` whose unhashed columns differ from the stored ones: they are written
+    whole."""
+    if not seen:
+        return []
+    test = " OR ".join(f"c.{f} IS DISTINCT FROM s.{f}" for f in _UNHASHED)
+    with staged(con, "_seen_calls", _arrow(con, "calls", [row for _, row in seen])):
+        ids = {i for (i,) in con.execute(f"SELECT s.id FROM _seen_calls s JOIN calls c USING (id) "
+                                         f"WHERE {test}").fetchall()}
+    return [rec for rec, _ in seen if rec["id"] in ids]
+
+
+def _restamp(con: duckdb.DuckDBPyConnection, seen: list[tuple[dict, dict]], written: set[str],
+             clock: _Clock) -> None:
+    """Unchanged calls: only their last sighting, status and next deadline move."""
+    rows = [row for _, row in seen if row["id"] not in written]
+    if not rows:
+        return
+    with staged(con, "_restamped", _arrow(con, "calls", rows, ("id", "status", "next_deadline"))):
+        con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ?, status = s.status, "
+                    "next_deadline = s.next_deadline, withdrawn_at = NULL FROM _restamped s WHERE calls.id = s.id "
+                    "AND (calls.last_seen_at IS DISTINCT FROM ? OR calls.last_seen_run IS DISTINCT FROM ? "
+                    "OR calls.status IS DISTINCT FROM s.status OR calls.next_deadline IS DISTINCT FROM "
+                    "s.next_deadline OR calls.withdrawn_at IS NOT NULL)",
+                    [clock.at, clock.run_id, clock.at, clock.run_id])
 
 
 def _call_row(rec: dict, clock: _Clock) -> dict[str, Any]:
@@ -267,16 +331,21 @@ _ARROW_TYPES = {
 }
 
 
+def _arrow(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict],
+           names: Iterable[str] | None = None) -> pa.Table:
+    """Dict rows (their keys, or ``names``) as an Arrow table typed from the table's own columns."""
+    columns = con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
+                          f"WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()
+    names = set(rows[0] if names is None else names)
+    return pa.table({c: pa.array([r[c] for r in rows], type=_ARROW_TYPES[t]) for c, t in columns if c in names})
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *, verb: str = "INSERT") -> None:
     """Insert dict rows through an Arrow table typed from the table's own columns."""
     rows = list(rows)
     if not rows:
         return
-    columns = con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                          f"WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()
-    names = [c for c, _ in columns if c in rows[0]]
-    arrow = pa.table({c: pa.array([r[c] for r in rows], type=_ARROW_TYPES[t]) for c, t in columns if c in names})
-    with staged(con, "_staging", arrow):
+    with staged(con, "_staging", _arrow(con, table, rows)):
         con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
 
 
@@ -318,12 +387,13 @@ def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]
     return {call_id: json.loads(record) for call_id, record in found}
 
 
-def _write_sources(con: duckdb.DuckDBPyConnection, rows: list[dict], clock: _Clock) -> None:
-    if not rows:
+def _write_sources(con: duckdb.DuckDBPyConnection, records: list[dict], clock: _Clock) -> None:
+    if not records:
         return
-    arrow = pa.table({"call_id": [r["id"] for r in rows], "source": [r["source"] for r in rows],
-                      "native_id": pa.array([r["native_id"] for r in rows], pa.string()),
-                      "url": [r["url"] for r in rows]})
+    native_ids = [None if r["native_id"] is None else str(r["native_id"]) for r in records]
+    arrow = pa.table({"call_id": [r["id"] for r in records], "source": [r["source"] for r in records],
+                      "native_id": pa.array(native_ids, pa.string()),
+                      "url": [r["url"] for r in records]})
     with staged(con, "_seen", arrow):
         con.execute(
             "INSERT INTO call_sources SELECT call_id, source, native_id, url, ?, ?, ? FROM _seen "
