@@ -69,7 +69,7 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
     """(amount_min, amount_max) in euros, or None where not stated."""
     if not text:
         return None, None
-    if "€" not in text and _EURO_WORD.search(text) is None:
+    if "€" not in text and ("eur" not in text.lower() or _EURO_WORD.search(text) is None):
         return None, None
     s = fold(text)
     found = []

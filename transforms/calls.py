@@ -59,6 +59,8 @@ def is_call_for_projects(title: str | None, summary: str | None = None, descript
     if _acronyms(desc[:600]):
         return True
     folded = fold(desc)
+    if "appel" not in folded and "call" not in folded:
+        return False
     if _phrases(folded[:600]):
         return True
     return bool(_SELF_REFERENCE.search(folded)) and bool(_PHRASE.search(folded))
