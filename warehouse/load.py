@@ -340,17 +340,22 @@ def _arrow(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict],
     return pa.table({c: pa.array([r[c] for r in rows], type=_ARROW_TYPES[t]) for c, t in columns if c in names})
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *, verb: str = "INSERT") -> None:
-    """Insert dict rows through an Arrow table typed from the table's own columns."""
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *, verb: str = "INSERT",
+            replace: tuple[str, ...] = ()) -> None:
+    """Insert dict rows through an Arrow table typed from the table's own columns; first delete the rows
+    with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's upsert)."""
     rows = list(rows)
     if not rows:
         return
     with staged(con, "_staging", _arrow(con, table, rows)):
+        if replace:
+            match = " AND ".join(f"{table}.{k} = s.{k}" for k in replace)
+            con.execute(f"DELETE FROM {table} USING _staging s WHERE {match}")
         con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
 
 
 def _write_calls(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    _insert(con, "calls", rows, verb="INSERT OR REPLACE")
+    _insert(con, "calls", rows, replace=("id",))
 
 
 def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock: _Clock) -> None:
@@ -374,7 +379,7 @@ def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock:
                     "run_id": clock.run_id, "change_kind": kind, "changes": text,
                     "content_hash": row["content_hash"], "calendar_hash": row["calendar_hash"],
                     "record": json.dumps(record, ensure_ascii=False, sort_keys=True)})
-    _insert(con, "call_versions", out, verb="INSERT OR REPLACE")
+    _insert(con, "call_versions", out, replace=("call_id", "version"))
 
 
 def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict[str, dict]:
