@@ -165,6 +165,47 @@ def _keys(alternative: str) -> list[str]:
     return [lit[:4]]
 
 
+_QUANTIFIER = re.compile(r"[?*+]|\{\d*,?\d*\}")
+_PLAIN = re.compile(r"[^a-z0-9&.^$*+?{}\[\]\\|()]")
+
+
+def _word_tokens(alt: str) -> tuple[str, int]:
+    """The leading tokens of a regex that match only letters, digits and ``&`` (literals, ``\\b``, groups
+    of such, with their quantifiers), and where they stop."""
+    i = 0
+    out = []
+    while i < len(alt):
+        if alt.startswith("(?:", i):
+            close = _closing(alt, i)
+            inner = alt[i + 3:close]
+            if not all(_word_tokens(b)[1] == len(b) for b in split_alternatives(inner)):
+                break
+            j = close + 1
+        elif alt.startswith("\\b", i):
+            j = i + 2
+        elif alt[i] in _WORD_CHARS:
+            j = i + 1
+        else:
+            break
+        q = _QUANTIFIER.match(alt, j)
+        if q:
+            j = q.end()
+        out.append(alt[i:j])
+        i = j
+    return "".join(out), i
+
+
+def _first_word(alternative: str) -> tuple[re.Pattern[str], bool]:
+    """The regex of the first word of an alternative's matches, and whether it must match that whole word
+    (it is followed by a plain non-word character, or ends with ``\\b``) or only its beginning."""
+    alt = _LEADING.sub("", alternative)
+    head, stop = _word_tokens(alt)
+    plain_stop = stop < len(alt) and _PLAIN.match(alt, stop) is not None \
+        and _QUANTIFIER.match(alt, stop + 1) is None
+    whole = plain_stop or (stop == len(alt) and head.endswith("\\b"))
+    return re.compile(head), whole
+
+
 class KeywordMatcher:
     """Many keyword regexes matched in one pass over the words of a folded text.
 
@@ -182,6 +223,8 @@ class KeywordMatcher:
         self.payloads = [payload for _, payload in patterns]
         self._res = [re.compile(f"(?:{p})") for p, _ in patterns]
         index: dict[str, list[int]] = {}
+        #: per pattern, the first words its matches can begin with
+        self._first_words = [[_first_word(alt) for alt in split_alternatives(p)] for p, _ in patterns]
         for i, (pattern, _) in enumerate(patterns):
             for alt in split_alternatives(pattern):
                 for key in _keys(alt):
@@ -199,6 +242,9 @@ class KeywordMatcher:
         entries: set[int] = set()
         for k in (word[:4], word[:3], word[:2]):
             entries.update(index.get(k, ()))
+        if "&" not in word:
+            entries = {i for i in entries if any((rx.fullmatch(word) if whole else rx.match(word)) is not None
+                                                 for rx, whole in self._first_words[i])}
         return tuple(sorted(entries))
 
     def _positions(self, text: str) -> list[tuple[int, tuple[int, ...]]]:
