@@ -97,7 +97,6 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
         settings.set(k, v, priority="cmdline")
 
     errors: list[str] = []
-    failed_urls: list[str] = []
 
     def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
         errors.append(f"{failure.type.__name__}: {failure.getErrorMessage()} ({response.url})")
@@ -105,17 +104,12 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
         errors.append(f"item error: {failure.getErrorMessage()}")
 
-    def on_response(response: Any, request: Any, spider: Any) -> None:
-        if response.status >= 400:
-            failed_urls.append(f"{response.status} {request.url}")
-
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     process = CrawlerProcess(settings, install_root_handler=not log_path)
     crawler = process.create_crawler(spider_cls)
     crawler.signals.connect(on_spider_error, signals.spider_error)
     crawler.signals.connect(on_item_error, signals.item_error)
-    crawler.signals.connect(on_response, signals.response_received)
     kwargs = {"base_url": base_url} if base_url else {}
     process.crawl(crawler, **kwargs)
     process.start()
@@ -123,9 +117,11 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
 
     responses = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                  if k.startswith("downloader/response_status_count/")}
-    for k, v in stats.items():
-        if k.startswith("downloader/exception_type_count/"):
-            errors.append(f"{v} download error(s): {k.rsplit('/', 1)[-1]}")
+    # pages lost for good (after retries); recovered failures are not errors
+    failed_urls = sorted(set(getattr(crawler, "aap_final_failures", [])))
+    if failed_urls:
+        errors.append(f"{len(failed_urls)} page(s) lost after retries (download error or HTTP error), "
+                      f"first: {failed_urls[0]}")
     items = int(stats.get("item_scraped_count", 0))
     ok, reason = True, ""
     if errors:
@@ -135,12 +131,10 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     finish_reason = str(stats.get("finish_reason", ""))
     if ok and finish_reason not in ("finished", ""):
         ok, reason = False, f"crawl ended early: {finish_reason}"
-    # final URLs that stayed failed after retries
-    still_failed = sorted(set(u for u in failed_urls))
     result = CrawlResult(
         source=source, ok=ok, items=items,
         requests=int(stats.get("downloader/request_count", 0)), responses=dict(Counter(responses)),
-        errors=errors[:50], failed_urls=still_failed[:200],
+        errors=errors[:50], failed_urls=failed_urls[:200],
         bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
         duration_s=round(time.monotonic() - t0, 3), started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=finish_reason,

@@ -75,6 +75,8 @@ HTTPCACHE_DIR = "httpcache"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "spiders.settings.RevalidatingCacheMiddleware": 900,
+    "spiders.middlewares.FinalFailures": 540,
+    "spiders.middlewares.EncodingRepair": 580,
 }
 LOG_LEVEL = "INFO"
 
