@@ -459,7 +459,6 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
     text = text or ""
     segs = segments(text, semicolons=False)
     found = _scan(segs, as_of, strict, flags)
-    folded = fold(text)
 
     # extensions supersede the earlier deadlines they follow
     if any(f.role == "extension" for f in found):
@@ -493,6 +492,7 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
         opens = None
 
     # rolling wording only matters when no deadline is given (dates win over it)
+    folded = "" if deadlines else fold(text)  # only read when no deadline is given
     rolling = not deadlines and _ROLLING.search(folded) is not None
     label = fold(status_label or "")
     label_match = _STATUS_WORDS.search(label) if label else None
