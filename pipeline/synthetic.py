@@ -961,6 +961,8 @@ class SyntheticPortal:
             if reply.delay:
                 time.sleep(reply.delay)
         body = b"" if method == "HEAD" else reply.body
+        # counted before sending: a client that has its answer can read the counts at once
+        self.record(parts.path, reply.status, len(body))
         try:
             h.send_response(reply.status)
             for k, v in reply.headers.items():
@@ -970,7 +972,6 @@ class SyntheticPortal:
             h.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout): nothing to send
-        self.record(parts.path, reply.status, len(body))
 
 
 def main(argv: list[str] | None = None) -> int:
