@@ -17,6 +17,8 @@ _NUMBER = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
          r"\s+(?:d'euros?|€|eur\b))")
 _AMOUNT = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
+#: where an amount can start: a run of digits or "eur"
+_AMOUNT_START = re.compile(r"\d+|eur")
 _MIN_CUE = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
                       r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
 _MAX_CUE = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
@@ -30,6 +32,8 @@ _RANGE_MID = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 #: an amount closer to one of these words than to an aid word describes the project, not the aid
 _AID_WORD = re.compile(r"\b(?:aide|subventions?|plafon\w*|prime|financement|dotation|bourse|soutien|"
                        r"contribution|grant|maximum|maximale?|jusqu'a|forfait\w*)\b")
+_CONTEXT_ANCHORS = ("cout", "depense", "investissement", "budget", "enveloppe", "chiffre d'affaires", "capital",
+                    "consacre", "dotation globale", "fonds dote")
 _CONTEXT_SKIP = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
                            r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
                            r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
@@ -65,6 +69,20 @@ def _value(num: str, unit: str) -> float | None:
     return v
 
 
+def _amount_matches(s: str) -> list[re.Match[str]]:
+    """``_AMOUNT.finditer(s)``, tried only where an amount can start."""
+    out: list[re.Match[str]] = []
+    end = 0
+    for c in _AMOUNT_START.finditer(s):
+        if c.start() < end:
+            continue
+        m = _AMOUNT.match(s, c.start())
+        if m:
+            out.append(m)
+            end = m.end()
+    return out
+
+
 def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
     """(amount_min, amount_max) in euros, or None where not stated."""
     if not text:
@@ -73,7 +91,7 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
         return None, None
     s = fold(text)
     found = []
-    for m in _AMOUNT.finditer(s):
+    for m in _amount_matches(s):
         v = _value(m.group("num"), m.group("unit")) if m.group("num") else _value(m.group("pre"), "eur")
         if v is not None and v > 0:
             found.append((m.start(), m.end(), v))
@@ -89,7 +107,7 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             hi = found[i + 1][2] if hi is None else max(hi, found[i + 1][2])
             i += 2
             continue
-        skip = _CONTEXT_SKIP.search(before)
+        skip = _CONTEXT_SKIP.search(before) if any(map(before.__contains__, _CONTEXT_ANCHORS)) else None
         if skip and not _AID_WORD.search(before, skip.end("kw")):
             i += 1
             continue
