@@ -23,6 +23,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -141,6 +144,36 @@ def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
     return result
 
 
+def _around(calls: list[dict[str, Any]], changed: set[str]) -> list[dict[str, Any]]:
+    """The calls of every cluster a changed call belonged to or links to now (with rule 1 or 2)."""
+    keys: dict[str, _Key] = {}
+
+    def key(call: dict[str, Any]) -> _Key:
+        if call["id"] not in keys:
+            keys[call["id"]] = _Key.of(call)
+        return keys[call["id"]]
+
+    blocks: dict[tuple[str, Any], list[dict]] = defaultdict(list)
+    for call in calls:
+        blocks[("url", call["canonical_url"])].append(call)
+        for d in call["deadlines"] or ():
+            blocks[("deadline", d)].append(call)
+        if not call["deadlines"]:
+            blocks[("title", key(call).title)].append(call)
+    reached = set(changed)
+    for call in calls:
+        if call["id"] not in changed:
+            continue
+        own = [("url", call["canonical_url"]), *(("deadline", d) for d in call["deadlines"] or ())]
+        if not call["deadlines"]:
+            own.append(("title", key(call).title))
+        for block in own:
+            reached.update(other["id"] for other in blocks[block]
+                           if block[0] == "url" or _same(key(call), key(other)))
+    touched = {c["cluster_id"] for c in calls if c["id"] in reached and c["cluster_id"] is not None}
+    return [c for c in calls if c["id"] in reached or c["cluster_id"] in touched]
+
+
 def _preference(call: dict[str, Any]) -> tuple:
     own_level = _LEVEL_OF_SCALE.get(call["perimeter_scale"] or "") == call["source_level"]
     completeness = sum(bool(call[f]) for f in ("deadlines", "eligibility_text", "description",
@@ -149,12 +182,31 @@ def _preference(call: dict[str, Any]) -> tuple:
     return (call["status"] == "withdrawn", not own_level, -completeness, call["first_seen_at"], call["id"])
 
 
+_CHANGED: ContextVar[set[str] | None] = ContextVar("changed_calls", default=None)
+
+
+@contextmanager
+def only_around(changed: set[str]) -> Iterator[None]:
+    """Within this block, :func:`recluster` recomputes only the clusters that ``changed`` calls (new
+    calls, or calls whose title, funder, URL, deadlines, withdrawal or preference fields changed since
+    the last recluster) belong to or may join; every other stored cluster is already up to date."""
+    token = _CHANGED.set(changed)
+    try:
+        yield
+    finally:
+        _CHANGED.reset(token)
+
+
 def recluster(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute clusters over every stored call; writes only the rows whose cluster changed."""
+    """Recompute clusters over every stored call (see :func:`only_around`); writes only the rows whose
+    cluster changed."""
     calls = dict_rows(
         con, "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
         "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "
         "cluster_id, is_preferred FROM calls")
+    changed = _CHANGED.get()
+    if changed is not None and len(changed) * 4 < len(calls):
+        calls = _around(calls, changed)
     computed = clusters(calls)
     changed = [(c["id"], *computed[c["id"]]) for c in calls
                 if (c["cluster_id"], c["is_preferred"]) != computed[c["id"]]]

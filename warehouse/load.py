@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import schema, settings
-from warehouse.clusters import recluster
+from warehouse.clusters import only_around, recluster
 from warehouse.db import connect, dict_rows, staged, utc_naive
 from warehouse.versions import describe_changes, version_record
 
@@ -94,8 +94,10 @@ def load_harvest(db_path: str | Path, batches: list[SourceBatch], *, now: dateti
         try:
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
                         [run_id, clock.at, clock.as_of, clock.at])
-            stats = {b.source: _load_source(con, b, clock, limit) for b in batches}
-            recluster(con)
+            changed: set[str] = set()
+            stats = {b.source: _load_source(con, b, clock, limit, changed) for b in batches}
+            with only_around(changed):
+                recluster(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -113,7 +115,9 @@ def _local_date(now: datetime) -> date:
 
 # --- one source -------------------------------------------------------------------------------------
 
-def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock, limit: int) -> LoadStats:
+def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock, limit: int,
+                 changed: set[str]) -> LoadStats:
+    """Load one source; adds to ``changed`` the calls whose clustering inputs may have changed."""
     stats = LoadStats()
     con.execute("DELETE FROM quarantine WHERE run_id = ? AND source = ?", [clock.run_id, batch.source])
     rejected = [_rejected_row(item, batch.source, clock) for item in batch.rejected]
@@ -130,7 +134,11 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         stored = {r["id"] for r in accepted}
         listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored
         _touch_listed(con, batch.source, listed, clock)
-        stats.withdrawn = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
+        vanished = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
+        stats.withdrawn = len(vanished)
+        changed.update(r["id"] for r in rows)
+        changed.update(rec["id"] for rec, _ in seen if existing[rec["id"]]["status"] == "withdrawn")
+        changed.update(vanished)
     _write_quarantine(con, rejected)
     stats.rejected = len(rejected)
     _write_run(con, batch, clock, stats)
@@ -436,7 +444,7 @@ def _touch_listed(con: duckdb.DuckDBPyConnection, source: str, ids: set[str], cl
 
 
 def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[str], clock: _Clock,
-                       limit: int) -> int:
+                       limit: int) -> list[str]:
     """Withdraw the calls of ``source`` missing from ``limit`` successful harvests in a row (this one
     included). Counting harvests rather than incrementing a counter keeps a re-run of the same harvest
     from counting twice."""
@@ -450,7 +458,7 @@ def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[st
         with staged(con, "_vanished", {"id": vanished}):
             con.execute("UPDATE calls SET status = 'withdrawn', withdrawn_at = ? "
                         "WHERE id IN (SELECT id FROM _vanished)", [clock.at])
-    return len(vanished)
+    return vanished
 
 
 def _rejected_row(item: Any, source: str, clock: _Clock) -> dict[str, Any]:
