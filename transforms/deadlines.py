@@ -59,7 +59,8 @@ _BARE_DAY = r"(?<=\bdu )(?P<bd>\d{1,2}|1er)(?=\s+(?:au|-)\s+(?:le\s+)?\d)"
 _DATE = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # the same, tried only where a date can start (a digit run or "premier"): much faster than a scan
 _DATE_AT = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
-_DATE_START = re.compile(r"(?<![0-9])[0-9]|\bpremier\b")
+_DATE_START = re.compile(r"[0-9]+|premier")
+_PREMIER_WORD = re.compile(r"\bpremier\b")
 _WD_BEFORE = re.compile(rf"\b({_WD_RE})\s+$")
 
 
@@ -86,7 +87,7 @@ def _find_dates(seg: str) -> list[_DateMatch]:
     end = -1
     for sm in _DATE_START.finditer(seg):
         pos = sm.start()
-        if pos < end:
+        if pos < end or (sm.group() == "premier" and _PREMIER_WORD.match(seg, pos) is None):
             continue
         m = _DATE_AT.match(seg, pos)
         if not m:

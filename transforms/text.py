@@ -15,6 +15,7 @@ _REPLACEMENTS = (
     ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u2026", "..."),
     ("\u20ac", " eur "), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "),
 )
+_REPLACED = re.compile("[" + "".join(re.escape(a) for a, _ in _REPLACEMENTS) + "]")
 _TAGS = re.compile(r"<[^>]{0,500}>")
 _ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
              "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
@@ -28,9 +29,10 @@ def fold(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        for a, b in _REPLACEMENTS:
-            if a in text:
-                text = text.replace(a, b)
+        if _REPLACED.search(text):
+            for a, b in _REPLACEMENTS:
+                if a in text:
+                    text = text.replace(a, b)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(text.lower().split())
 
@@ -252,7 +254,7 @@ class KeywordMatcher:
         if self.anchors and not any(map(text.__contains__, self.anchors)):
             return []
         words = _word_set(text)
-        new = words - self._known
+        new = words - self._known if not words <= self._known else None
         if new:
             if len(self._known) > 200_000:  # bounded: a long run meets many distinct numbers and names
                 self._known.clear()
