@@ -126,12 +126,13 @@ def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
         if not call["deadlines"]:
             blocks[("title", keys[call["id"]].title)].append(call["id"])
     for (kind, _), members in blocks.items():
-        for i, a in enumerate(members):
-            for b in members[i + 1:]:
-                if kind == "url":
-                    union(a, b)
-                elif find(a) != find(b) and _same(keys[a], keys[b]):
-                    union(a, b)
+        if kind == "url":
+            for b in members[1:]:
+                union(members[0], b)
+            continue
+        for a, b in _funder_compatible(members, keys):
+            if find(a) != find(b) and _same(keys[a], keys[b]):
+                union(a, b)
     groups: dict[str, list[dict]] = defaultdict(list)
     for call in calls:
         groups[find(call["id"])].append(call)
@@ -172,6 +173,22 @@ def _around(calls: list[dict[str, Any]], changed: set[str]) -> list[dict[str, An
                            if block[0] == "url" or _same(key(call), key(other)))
     touched = {c["cluster_id"] for c in calls if c["id"] in reached and c["cluster_id"] is not None}
     return [c for c in calls if c["id"] in reached or c["cluster_id"] in touched]
+
+
+def _funder_compatible(members: list[str], keys: dict[str, _Key]) -> Iterator[tuple[str, str]]:
+    """The pairs of ``members`` whose funders are compatible (one is empty, or they share a word)."""
+    earlier: list[str] = []
+    unfunded: list[str] = []
+    by_word: dict[str, list[str]] = defaultdict(list)
+    for a in members:
+        funder = keys[a].funder
+        others = [*unfunded, *(b for w in funder for b in by_word[w])] if funder else earlier
+        yield from ((b, a) for b in dict.fromkeys(others))
+        earlier.append(a)
+        if not funder:
+            unfunded.append(a)
+        for w in funder:
+            by_word[w].append(a)
 
 
 def _preference(call: dict[str, Any]) -> tuple:
