@@ -225,8 +225,9 @@ class KeywordMatcher:
         self.payloads = [payload for _, payload in patterns]
         self._res = [re.compile(f"(?:{p})") for p, _ in patterns]
         index: dict[str, list[int]] = {}
-        #: per pattern, the first words its matches can begin with
-        self._first_words = [[_first_word(alt) for alt in split_alternatives(p)] for p, _ in patterns]
+        self._patterns = [p for p, _ in patterns]
+        #: per pattern (built when first needed), the first words its matches can begin with
+        self._first_words: dict[int, list[tuple[re.Pattern[str], bool]]] = {}
         for i, (pattern, _) in enumerate(patterns):
             for alt in split_alternatives(pattern):
                 for key in _keys(alt):
@@ -245,9 +246,15 @@ class KeywordMatcher:
         for k in (word[:4], word[:3], word[:2]):
             entries.update(index.get(k, ()))
         if "&" not in word:
-            entries = {i for i in entries if any((rx.fullmatch(word) if whole else rx.match(word)) is not None
-                                                 for rx, whole in self._first_words[i])}
+            entries = {i for i in entries if self._may_start(i, word)}
         return tuple(sorted(entries))
+
+    def _may_start(self, i: int, word: str) -> bool:
+        """Whether a match of pattern ``i`` can begin with the word ``word``."""
+        firsts = self._first_words.get(i)
+        if firsts is None:
+            firsts = self._first_words[i] = [_first_word(alt) for alt in split_alternatives(self._patterns[i])]
+        return any((rx.fullmatch(word) if whole else rx.match(word)) is not None for rx, whole in firsts)
 
     def _positions(self, text: str) -> list[tuple[int, tuple[int, ...]]]:
         """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
