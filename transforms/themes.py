@@ -238,19 +238,14 @@ def classify_themes(text: str | dict | None, tags: list[str] | None = None,
     for t, _ in texts:
         pos += len(t) + 3
         ends.append(pos)
-    hits: dict[int, dict[float, int]] = {}
-    firsts: dict[int, str] = {}
     for entry, matches in _LEXICON_MATCHER.find_all(joined).items():
         counts: dict[float, int] = {}
         for start, _word in matches:
             fw = texts[bisect_right(ends, start)][1]
             counts[fw] = counts.get(fw, 0) + 1
-        hits[entry] = counts
-        firsts[entry] = matches[0][1]
-    for entry, counts in hits.items():
         _, theme, cat, weight = LEXICON[entry]
         # diminishing returns on repeated words
-        add(theme, cat, sum(fw * weight * min(n, 3) ** 0.5 for fw, n in counts.items()), firsts[entry])
+        add(theme, cat, sum(fw * weight * min(n, 3) ** 0.5 for fw, n in counts.items()), matches[0][1])
     ranked = sorted(scores, key=lambda t: (-scores[t], _THEME_ORDER.get(t, 99)))
     if ranked:
         top = scores[ranked[0]]
