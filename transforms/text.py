@@ -120,11 +120,14 @@ def split_alternatives(pattern: str) -> list[str]:
 
 _WORD = re.compile(r"[a-z0-9&]+")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
+_NON_WORD_TO_SPACE = bytes(c if chr(c) in _WORD_CHARS else 32 for c in range(256))
 
 
 @lru_cache(maxsize=256)
 def _word_set(text: str) -> frozenset[str]:
     """Distinct words of a folded text (cached: several matchers read the same text)."""
+    if text.isascii():
+        return frozenset(text.encode().translate(_NON_WORD_TO_SPACE).decode().split())
     return frozenset(_WORD.findall(text))
 _LITERAL = re.compile(r"[a-z0-9&]+")
 _LEADING = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
