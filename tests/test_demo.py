@@ -99,3 +99,16 @@ def test_a_source_down_does_not_stop_the_others(tmp_path: Path, monkeypatch: pyt
     assert _query(db, "SELECT id, content_hash FROM calls WHERE source = 'nouvelle_aquitaine' ORDER BY id") == kept
     assert _query(db, "SELECT count(*) FROM calls WHERE source = 'nouvelle_aquitaine' AND status = 'withdrawn'") \
         == [(0,)]
+
+
+def test_the_same_call_on_two_portals_is_one_cluster(demo_dir: Path) -> None:
+    """Aides-territoires republishes the Région's « Bien vieillir » call: both records are kept, clustered,
+    and the Région's own portal is preferred; analysts' open views count the call once."""
+    db = demo_dir / "warehouse.duckdb"
+    clusters = _query(db, """
+        SELECT list(source ORDER BY source), list(source ORDER BY source) FILTER (WHERE is_preferred)
+        FROM calls GROUP BY cluster_id HAVING count(DISTINCT source) > 1""")
+    assert (["aides_territoires", "nouvelle_aquitaine"], ["nouvelle_aquitaine"]) in [
+        (list(a), list(b)) for a, b in clusters]
+    assert _query(db, "SELECT count(*) FROM calls WHERE is_preferred") == \
+        _query(db, "SELECT count(DISTINCT cluster_id) FROM calls")
