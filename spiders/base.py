@@ -137,16 +137,6 @@ class AapSpider(scrapy.Spider):
                 f"node(s), expected {bound} on {url or 'page'}: the portal layout has changed")
         return found
 
-    def expect_text(self, sel: Any, query: str, *, what: str = "", xpath: bool = False) -> str:
-        """Text of the first node matching ``query`` (whitespace-normalised); raises if absent/empty."""
-        node = self.expect(sel, query, what=what, xpath=xpath)[0]
-        text = " ".join(" ".join(node.css("::text").getall() if not xpath else node.xpath(".//text()")
-                                 .getall()).split())
-        if not text:
-            raise LayoutError(f"[{self.name}] selector {query!r}{' (' + what + ')' if what else ''} "
-                              "matched an empty node: the portal layout has changed")
-        return text
-
     def expect_keys(self, obj: Any, keys: tuple[str, ...], *, what: str) -> None:
         """JSON counterpart of :meth:`expect`: raise if an API object lacks the keys we rely on."""
         if not isinstance(obj, dict):

@@ -15,6 +15,7 @@ from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import RFC2616Policy
 
 from pipeline.settings import USER_AGENT
+from spiders.middlewares import ENCODING_REPAIR_PRIORITY, FINAL_FAILURES_PRIORITY
 
 
 class RevalidatingPolicy(RFC2616Policy):
@@ -75,8 +76,8 @@ HTTPCACHE_DIR = "httpcache"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "spiders.settings.RevalidatingCacheMiddleware": 900,
-    "spiders.middlewares.FinalFailures": 540,
-    "spiders.middlewares.EncodingRepair": 580,
+    "spiders.middlewares.FinalFailures": FINAL_FAILURES_PRIORITY,
+    "spiders.middlewares.EncodingRepair": ENCODING_REPAIR_PRIORITY,
 }
 LOG_LEVEL = "INFO"
 
