@@ -8,7 +8,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from transforms.classify import benchmark, benchmark_records, classify_stream
+from transforms.classify import (
+    benchmark,
+    benchmark_records,
+    benchmark_stream,
+    classify_stream,
+    default_workers,
+)
 from transforms.evaluate import DEFAULT_CORPUS, evaluate, format_report, load_corpus
 
 
@@ -28,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default="-", help="output file, or - for stdout (default)")
     p.add_argument("--as-of", type=_date, default=None,
                    help="run date for lines without as_of (default: today)")
+    p.add_argument("--workers", type=int, default=None, metavar="W",
+                   help="worker processes (default: one per available core; 1 classifies in this process)")
     p.add_argument("--benchmark", type=int, metavar="N", default=0,
                    help="instead of classifying, time N records built from the labelled corpus and print "
                         "records/s")
@@ -43,6 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     as_of = args.as_of or date.today()  # the CLI is the one place where "today" is read
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        print("aap classify: --workers must be at least 1", file=sys.stderr)
+        return 2
     if args.benchmark:
         cases = load_corpus(DEFAULT_CORPUS)
         if not cases:
@@ -55,12 +67,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
               f"{result['records_per_s']:,.0f} records/s on one core")
         print(f"machine reference: sum(range(1000)) takes {result['reference_us']:.1f} µs CPU here "
               "(scale the figure above by it to compare machines)")
+        stream = benchmark_stream(objs, default_as_of=as_of, workers=workers)
+        print(f"aap classify end to end (JSON lines in, JSON lines out, {workers} worker process"
+              f"{'es' if workers > 1 else ''}, start-up included): {stream['records']} records in "
+              f"{stream['seconds']:.2f} s wall = {stream['records_per_s']:,.0f} records/s")
         return 0
     with contextlib.ExitStack() as stack:
         src = sys.stdin if args.input == "-" else stack.enter_context(open(args.input, encoding="utf-8"))
         dst = sys.stdout if args.output == "-" else stack.enter_context(
             open(args.output, "w", encoding="utf-8"))
-        n, errors = classify_stream(src, dst, default_as_of=as_of)
+        n, errors = classify_stream(src, dst, default_as_of=as_of, workers=workers)
     print(f"classified {n} lines, {errors} errors", file=sys.stderr)
     return 0
 

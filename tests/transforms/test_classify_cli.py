@@ -41,3 +41,29 @@ def test_cli_files(tmp_path, capsys):
     assert main(["classify", "--input", str(src), "--output", str(dst)]) == 0
     out = json.loads(dst.read_text(encoding="utf-8"))
     assert (out["id"], out["deadline_kind"], out["status"]) == ("z", "rolling", "rolling")
+
+
+def test_workers_keep_input_order_and_count_errors():
+    lines = []
+    for i in range(23):
+        if i % 7 == 3:
+            lines.append("{broken\n")
+        else:
+            lines.append(json.dumps({"id": i, "deadline_text": f"Date limite : {i % 27 + 1} mars 2026",
+                                     "as_of": "2026-01-10"}) + "\n")
+        if i % 5 == 0:
+            lines.append("\n")
+    one, many = io.StringIO(), io.StringIO()
+    assert classify_stream(lines, one, workers=1, chunk_size=4) == (23, 3)
+    assert classify_stream(lines, many, workers=2, chunk_size=4) == (23, 3)
+    assert many.getvalue() == one.getvalue()
+    out = [json.loads(x) for x in many.getvalue().splitlines()]
+    assert [o["id"] for o in out if "error" not in o] == [i for i in range(23) if i % 7 != 3]
+    assert out[1]["deadlines"] == ["2026-03-02"]
+
+
+def test_cli_rejects_zero_workers(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text("{}\n", encoding="utf-8")
+    assert main(["classify", "--input", str(src), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
