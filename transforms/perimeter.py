@@ -72,6 +72,12 @@ def _index() -> tuple[dict[str, Place], re.Pattern[str]]:
 _DEPT_CODE = re.compile(r"(?:^|[\s(])(2a|2b|97[1-6]|\d{2})(?:$|[\s)])")
 
 
+@lru_cache(maxsize=64)
+def _departments_of(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """The departments of some regions, sorted (cached: every record of a regional source asks)."""
+    return tuple(sorted(c for c, (_, r) in departments().items() if r in regions))
+
+
 def _empty_default(default: dict | None) -> dict:
     """The source's default perimeter, completed from the table: a region's departments, a department's
     region (so that filters by département also find region-wide calls)."""
@@ -80,7 +86,7 @@ def _empty_default(default: dict | None) -> dict:
     regs = [str(r) for r in d.get("regions") or []]
     depts = [str(x) for x in d.get("departments") or []]
     if scale == "region" and regs and not depts:
-        depts = sorted(c for c, (_, r) in departments().items() if r in regs)
+        depts = list(_departments_of(tuple(regs)))
     if depts and not regs:
         regs = sorted({departments()[c][1] for c in depts if c in departments()})
     return {"scale": scale, "regions": regs, "departments": depts, "label": d.get("label")}
