@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from transforms.text import KeywordMatcher, fold, one_line, segments, split_alternatives
+from transforms.text import KeywordMatcher, fold, fold_label, one_line, segments, split_alternatives
 
 # mention patterns → (group, audiences); groups: ccas, likely:<rule>, commune, deptregion, other:<kind>
 _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -145,7 +146,7 @@ class Eligibility:
     audiences: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Mention:
     group: str
     audiences: tuple[str, ...]
@@ -207,8 +208,14 @@ def classify_eligibility(text: str | None, labels: list[str] | None = None, *,
     for label in labels or []:
         for part in str(label).split("|||"):
             if part.strip():
-                mentions.extend(_mentions(fold(part), part.strip()))
+                mentions.extend(_label_mentions(part))
     return _decide(mentions)
+
+
+@lru_cache(maxsize=4096)
+def _label_mentions(part: str) -> tuple[_Mention, ...]:
+    """Mentions of one portal label (cached: a portal's audience labels come from a short list)."""
+    return tuple(_mentions(fold_label(part), part.strip()))
 
 
 def _decide(mentions: list[_Mention]) -> Eligibility:

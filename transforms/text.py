@@ -238,12 +238,15 @@ class KeywordMatcher:
                     if i not in entries:
                         entries.append(i)
         self._index = index
+        self._prefixes = frozenset(key[:2] for key in index)
         #: words already looked up; those that start some pattern, with the patterns (set and dict)
         self._known: set[str] = set()
         self._hit_words: set[str] = set()
         self._hits: dict[str, tuple[int, ...]] = {}
 
     def _candidates(self, word: str) -> tuple[int, ...]:
+        if word[:2] not in self._prefixes:  # most new words (numbers, names) start no pattern
+            return ()
         index = self._index
         entries: set[int] = set()
         for k in (word[:4], word[:3], word[:2]):
