@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from transforms.text import KeywordMatcher, fold, fold_label, one_line, segments, split_alternatives
 
@@ -92,11 +93,12 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     (r"\buniversities\b|\bresearch organi[sz]ations?\b|\bhigher education institutions?\b", "other:research",
      ("researcher",)),
 ]
-_CCAS_RE = re.compile("|".join(f"(?:{p})" for p, g, _ in _MENTIONS if g == "ccas" and p.startswith(r"\bc\.")))
 _MENTION_MATCHER = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTIONS)
                                    if not (g == "ccas" and p.startswith(r"\bc\."))])
-_CCAS_ACRONYMS = [(i, re.compile(p)) for i, (p, g, _) in enumerate(_MENTIONS)
-                  if g == "ccas" and p.startswith(r"\bc\.")]
+#: the acronyms (CCAS, CIAS, CCIAS, with or without dots), one group each; no two can match at one place
+_CCAS_INDEX = [i for i, (p, g, _) in enumerate(_MENTIONS) if g == "ccas" and p.startswith(r"\bc\.")]
+_CCAS_ACRONYMS = re.compile("|".join(f"({_MENTIONS[i][0]})" for i in _CCAS_INDEX))
+_CCAS_ANY = re.compile("|".join(f"(?:{_MENTIONS[i][0]})" for i in _CCAS_INDEX))
 
 _APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
     r"eligib\w*|beneficiaires?|peu(?:vent|t) (?:candidater|deposer|repondre|postuler|beneficier|presenter|"
@@ -146,8 +148,7 @@ class Eligibility:
     audiences: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Mention:
+class _Mention(NamedTuple):
     group: str
     audiences: tuple[str, ...]
     negative: bool
@@ -167,10 +168,8 @@ def _mentions(seg: str, original: str) -> list[_Mention]:
         starts = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]
         starts.extend(c.end() for c in _CLAUSE_BREAK.finditer(seg, 0, post.start()))
         post_window = (max(starts, default=0), post.start())
-    spans: list[tuple[int, int]] = []
-    if _CCAS_RE.search(seg):
-        for i, rx in _CCAS_ACRONYMS:
-            spans.extend((m.start(), i) for m in rx.finditer(seg))
+    spans = [(m.start(), _CCAS_INDEX[m.lastindex - 1]) for m in _CCAS_ACRONYMS.finditer(seg)] \
+        if _CCAS_ANY.search(seg) else []
     spans.extend((start, i) for start, _, i in _MENTION_MATCHER.finditer(seg))
     for start, i in sorted(spans):
         _, group, auds = _MENTIONS[i]
