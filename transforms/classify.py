@@ -86,7 +86,12 @@ def _classify_text_line(lineno: int, line: str, default_as_of: date | None) -> t
     except ValueError as exc:
         result = _error(None, f"line {lineno}: invalid JSON: {exc}")
     else:
-        result = classify_line(obj, default_as_of=default_as_of)
+        try:
+            result = classify_line(obj, default_as_of=default_as_of)
+        except Exception as exc:  # noqa: BLE001 — a classifier bug costs this line, never the run
+            obj_id = obj.get("id") if isinstance(obj, dict) else None
+            result = _error(obj_id if isinstance(obj_id, (str, int)) else None,
+                            f"line {lineno}: classification failed: {type(exc).__name__}: {exc}")
     return json.dumps(result, ensure_ascii=False) + "\n", "error" in result
 
 

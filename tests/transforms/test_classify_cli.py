@@ -67,3 +67,23 @@ def test_cli_rejects_zero_workers(tmp_path, capsys):
     src.write_text("{}\n", encoding="utf-8")
     assert main(["classify", "--input", str(src), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_a_classifier_bug_costs_one_line(monkeypatch):
+    import transforms.classify as classify
+
+    real = classify.classify_line
+
+    def flaky(obj, **kw):
+        if obj.get("id") == "boom":
+            raise RuntimeError("unexpected")
+        return real(obj, **kw)
+
+    monkeypatch.setattr(classify, "classify_line", flaky)
+    src = ['{"id": "a", "as_of": "2026-01-01"}\n', '{"id": "boom", "as_of": "2026-01-01"}\n',
+           '{"id": "c", "as_of": "2026-01-01"}\n']
+    dst = io.StringIO()
+    assert classify_stream(src, dst) == (3, 1)
+    out = [json.loads(x) for x in dst.getvalue().splitlines()]
+    assert [o["id"] for o in out] == ["a", "boom", "c"]
+    assert out[1]["error"] == "line 2: classification failed: RuntimeError: unexpected"
