@@ -206,18 +206,12 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
 
 
 def write_exports(paths: Paths, now: datetime, formats: Iterable[str]) -> tuple[list[Path], list[str]]:
-    """This week's digest in each format; a failing format is reported, not raised."""
-    from warehouse.exports.weekly import export_weekly
+    """This week's digest in each format (read once from the snapshot); a failing format is reported, not
+    raised. Formats whose file already holds the same digest are not rewritten."""
+    from warehouse.exports.weekly import write_weekly_files
 
-    written, errors = [], []
-    week = now.astimezone(TIMEZONE).strftime("%G-W%V")
-    for fmt in formats:
-        out = paths.exports_dir / f"weekly-{week}.{fmt}"
-        try:
-            written.append(export_weekly(paths.snapshot, now=now, fmt=fmt, output=out))
-        except Exception as exc:
-            errors.append(f"{fmt}: {type(exc).__name__}: {exc}")
-    return written, errors
+    files = write_weekly_files(paths.snapshot, now=now, formats=tuple(formats), directory=paths.exports_dir)
+    return files.paths, files.errors
 
 
 def demo_env() -> dict[str, str]:
