@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -51,12 +52,17 @@ def normalise_title(title: str | None) -> str:
     return " ".join(w for w in _words(title) if w not in _GENERIC)
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
 def _words(text: str | None) -> list[str]:
     plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", plain)
+    return _WORD.findall(plain)
 
 
+@lru_cache(maxsize=4096)
 def _funder_words(funder: str | None) -> frozenset[str]:
+    """(Cached: a few funders publish most calls.)"""
     return frozenset(w for w in _words(funder) if w not in _GENERIC_FUNDER)
 
 

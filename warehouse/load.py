@@ -125,19 +125,23 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         accepted, invalid = _split_valid(batch)
         rejected += [_rejected_row(item, batch.source, clock) for item in invalid]
         existing = _existing(con, batch.source)
-        rows, seen, versions = _plan(accepted, existing, clock, stats)
-        rows += [_full_row(rec, existing[rec["id"]], clock) for rec in _differing(con, seen)]
-        _write_calls(con, rows)
-        _write_versions(con, versions, clock)
-        _restamp(con, seen, {r["id"] for r in rows}, clock)
+        versioned, seen = _plan(accepted, existing, stats)
+        differing = _differing(con, seen, clock)
+        written = versioned + differing
+        olds = [existing.get(rec["id"]) for rec in written]
+        columns = _call_columns(written, olds, clock)
+        _insert(con, "calls", columns, replace=("id",))
+        _write_versions(con, columns, olds[:len(versioned)], clock)
+        ids = set(columns["id"])
+        _restamp(con, [rec for rec in seen if rec["id"] not in ids], clock)
         _write_sources(con, accepted, clock)
         stored = {r["id"] for r in accepted}
         listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored
         _touch_listed(con, batch.source, listed, clock)
         vanished = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
         stats.withdrawn = len(vanished)
-        changed.update(r["id"] for r in rows)
-        changed.update(rec["id"] for rec, _ in seen if existing[rec["id"]]["status"] == "withdrawn")
+        changed.update(ids)
+        changed.update(rec["id"] for rec in seen if existing[rec["id"]]["status"] == "withdrawn")
         changed.update(vanished)
     _write_quarantine(con, rejected)
     stats.rejected = len(rejected)
@@ -164,13 +168,19 @@ def _split_valid(batch: SourceBatch) -> tuple[list[dict], list[dict]]:
     return accepted, invalid
 
 
+_FIELD_SET = frozenset(schema.RECORD_FIELDS)
+_HEX = frozenset("0123456789abcdef")
+
+
 def record_problem(rec: Any, source: str) -> str | None:
-    """Why a record cannot be stored, or None."""
+    """Why a record cannot be stored, or None. Its ``content_hash``/``calendar_hash`` are the ones the
+    transforms computed (``schema.content_hash``/``calendar_hash``); the loader stores and compares them as
+    given."""
     if not isinstance(rec, dict):
         return f"record is {type(rec).__name__}, not an object"
-    missing = [f for f in schema.RECORD_FIELDS if f not in rec]
-    unknown = sorted(set(rec) - set(schema.RECORD_FIELDS))
-    if missing or unknown:
+    if rec.keys() != _FIELD_SET:
+        missing = [f for f in schema.RECORD_FIELDS if f not in rec]
+        unknown = sorted(set(rec) - _FIELD_SET)
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"unknown {', '.join(unknown)}"] if unknown else [])
         return "record fields: " + "; ".join(parts)
@@ -181,16 +191,21 @@ def record_problem(rec: Any, source: str) -> str | None:
     except schema.ValidationError as exc:
         return str(exc)
     for f in TEXT_FIELDS:
-        if rec[f] is not None and not isinstance(rec[f], str):
-            return f"{f} is {type(rec[f]).__name__}, not text"
+        value = rec[f]
+        if value is not None and not isinstance(value, str):
+            return f"{f} is {type(value).__name__}, not text"
     for f in LIST_FIELDS:
-        if not isinstance(rec[f] or [], list) or not all(isinstance(v, str) for v in rec[f] or []):
+        value = rec[f] or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"{f} is not a list of text"
     if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
         return "is_call_for_projects is not a boolean"
     for f in JSON_FIELDS:
         if rec[f] is not None and not isinstance(rec[f], (dict, list)):
             return f"{f} is {type(rec[f]).__name__}, not a JSON object or list"
+    for f in ("content_hash", "calendar_hash"):
+        if rec[f] is None or len(rec[f]) != 32 or not _HEX.issuperset(rec[f]):
+            return f"{f} {rec[f]!r} is not a hash computed by the transforms"
     for value in [rec["opens_on"], rec["next_deadline"], *(rec["deadlines"] or [])]:
         if value is not None:
             try:
@@ -207,49 +222,96 @@ def _existing(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str
     return {row["id"]: row for row in rows}
 
 
-def _plan(records: list[dict], existing: dict[str, dict], clock: _Clock,
-          stats: LoadStats) -> tuple[list[dict], list[tuple[dict, dict]], list[dict]]:
-    """The call rows to write whole, the (record, seen row) pairs of calls whose hashes did not change, and
-    the versions to open."""
-    rows: list[dict] = []
-    seen: list[tuple[dict, dict]] = []
-    versions: list[dict] = []
+def _plan(records: list[dict], existing: dict[str, dict], stats: LoadStats) -> tuple[list[dict], list[dict]]:
+    """The records that open a version (new calls, content or calendar hash changed), and those whose
+    hashes did not change (``seen``)."""
+    versioned: list[dict] = []
+    seen: list[dict] = []
     for rec in records:
         old = existing.get(rec["id"])
         if old is None:
             stats.new += 1
-            row = _full_row(rec, None, clock)
-            versions.append({"row": row, "previous": None})
-            rows.append(row)
-            continue
-        hashes = schema.content_hash(rec), schema.calendar_hash(rec)
-        if hashes == (old["content_hash"], old["calendar_hash"]):
+            versioned.append(rec)
+        elif rec["content_hash"] == old["content_hash"] and rec["calendar_hash"] == old["calendar_hash"]:
             if old["status"] == "withdrawn":
                 stats.updated += 1
             else:
                 stats.unchanged += 1
-            seen.append((rec, _seen_row(rec, clock)))
+            seen.append(rec)
+        else:
+            stats.updated += 1
+            versioned.append(rec)
+    return versioned, seen
+
+
+#: record fields stored as they are
+_PLAIN = tuple(f for f in schema.RECORD_FIELDS if f not in LIST_FIELDS + JSON_FIELDS
+               + ("native_id", "opens_on", "amount_min", "amount_max", "status", "next_deadline"))
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _call_columns(recs: list[dict], olds: list[dict | None], clock: _Clock,
+                  fields: Iterable[str] | None = None) -> dict[str, list]:
+    """The ``calls`` columns of ``recs`` (``olds``: their stored state, None for new calls), column by
+    column; ``fields`` limits them to those columns (plus ``id``)."""
+    want = None if fields is None else {"id", *fields}
+
+    def wanted(f: str) -> bool:
+        return want is None or f in want
+
+    cols: dict[str, list] = {f: [r[f] for r in recs] for f in _PLAIN if wanted(f)}
+    for f in LIST_FIELDS:
+        if wanted(f) or (f == "deadlines" and wanted("next_deadline")):
+            cols[f] = [list(r[f] or []) for r in recs]
+    if "deadlines" in cols:
+        cols["deadlines"] = [sorted({date.fromisoformat(str(d)) for d in ds}) for ds in cols["deadlines"]]
+    if wanted("opens_on"):
+        cols["opens_on"] = [date.fromisoformat(str(r["opens_on"])) if r["opens_on"] else None for r in recs]
+    for f in JSON_FIELDS:
+        if wanted(f):
+            cols[f] = [_json(r[f]) for r in recs]
+    for f in ("amount_min", "amount_max"):
+        if wanted(f):
+            cols[f] = [None if r[f] is None else float(r[f]) for r in recs]
+    if wanted("canonical_url"):
+        cols["canonical_url"] = [schema.canonical_url(r["url"]) for r in recs]
+    if wanted("native_id"):
+        cols["native_id"] = [None if r["native_id"] is None else str(r["native_id"]) for r in recs]
+    if wanted("record_status"):
+        cols["record_status"] = [r["status"] for r in recs]
+    if wanted("status"):
+        cols["status"] = [current_status(r, clock.as_of) for r in recs]
+    if wanted("next_deadline"):
+        as_of = clock.as_of
+        cols["next_deadline"] = [next((d for d in ds if d >= as_of), None) for ds in cols["deadlines"]]
+    if want is not None:
+        return {f: v for f, v in cols.items() if f in want}
+    n = len(recs)
+    cols.update(last_seen_at=[clock.at] * n, last_seen_run=[clock.run_id] * n, withdrawn_at=[None] * n)
+    version, first, content_at, calendar_at, cluster, preferred = [], [], [], [], [], []
+    for rec, old in zip(recs, olds, strict=True):
+        if old is None:
+            version.append(1)
+            first.append(clock.at)
+            content_at.append(None)
+            calendar_at.append(None)
+            cluster.append(None)
+            preferred.append(None)
             continue
-        stats.updated += 1
-        row = _full_row(rec, old, clock)
-        versions.append({"row": row, "previous": old["version"]})
-        rows.append(row)
-    return rows, seen, versions
-
-
-def _full_row(rec: dict, old: dict | None, clock: _Clock) -> dict[str, Any]:
-    row = _call_row(rec, clock)
-    if old is None:
-        row.update(version=1, first_seen_at=clock.at, content_changed_at=None, calendar_changed_at=None,
-                   cluster_id=None, is_preferred=None)
-        return row
-    content = old["content_hash"] != row["content_hash"]
-    calendar = old["calendar_hash"] != row["calendar_hash"]
-    row.update(version=old["version"] + (content or calendar), first_seen_at=old["first_seen_at"],
-               content_changed_at=clock.at if content else old["content_changed_at"],
-               calendar_changed_at=clock.at if calendar else old["calendar_changed_at"],
-               cluster_id=old["cluster_id"], is_preferred=old["is_preferred"])
-    return row
+        content = old["content_hash"] != rec["content_hash"]
+        calendar = old["calendar_hash"] != rec["calendar_hash"]
+        version.append(old["version"] + (content or calendar))
+        first.append(old["first_seen_at"])
+        content_at.append(clock.at if content else old["content_changed_at"])
+        calendar_at.append(clock.at if calendar else old["calendar_changed_at"])
+        cluster.append(old["cluster_id"])
+        preferred.append(old["is_preferred"])
+    cols.update(version=version, first_seen_at=first, content_changed_at=content_at,
+                calendar_changed_at=calendar_at, cluster_id=cluster, is_preferred=preferred)
+    return cols
 
 
 #: stored columns of a call that its hashes do not cover and that come from the record alone
@@ -257,68 +319,31 @@ _UNHASHED = ("source_level", "native_id", "record_status", "deadline_flags", "cc
              "theme_evidence", "unmapped_labels", "raw")
 
 
-def _seen_row(rec: dict, clock: _Clock) -> dict[str, Any]:
-    """The columns of an unchanged call that a load may still change."""
-    row = {f: rec[f] for f in ("id", "source_level", "ccas_evidence", "ccas_rule")}
-    for f in ("deadline_flags", "unmapped_labels"):
-        row[f] = list(rec[f] or [])
-    for f in JSON_FIELDS:
-        row[f] = None if rec[f] is None else json.dumps(rec[f], ensure_ascii=False, sort_keys=True, default=str)
-    row["native_id"] = None if rec["native_id"] is None else str(rec["native_id"])
-    row["record_status"] = rec["status"]
-    row["status"] = current_status(rec, clock.as_of)
-    upcoming = [d for d in sorted({date.fromisoformat(str(d)) for d in rec["deadlines"] or []}) if d >= clock.as_of]
-    row["next_deadline"] = upcoming[0] if upcoming else None
-    return row
-
-
-def _differing(con: duckdb.DuckDBPyConnection, seen: list[tuple[dict, dict]]) -> list[dict]:
+def _differing(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) -> list[dict]:
     """The records among ``seen`` whose unhashed columns differ from the stored ones: they are written
     whole."""
     if not seen:
         return []
     test = " OR ".join(f"c.{f} IS DISTINCT FROM s.{f}" for f in _UNHASHED)
-    with staged(con, "_seen_calls", _arrow(con, "calls", [row for _, row in seen])):
+    columns = _call_columns(seen, [], clock, _UNHASHED)
+    with staged(con, "_seen_calls", _arrow(con, "calls", columns)):
         ids = {i for (i,) in con.execute(f"SELECT s.id FROM _seen_calls s JOIN calls c USING (id) "
                                          f"WHERE {test}").fetchall()}
-    return [rec for rec, _ in seen if rec["id"] in ids]
+    return [rec for rec in seen if rec["id"] in ids]
 
 
-def _restamp(con: duckdb.DuckDBPyConnection, seen: list[tuple[dict, dict]], written: set[str],
-             clock: _Clock) -> None:
+def _restamp(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) -> None:
     """Unchanged calls: only their last sighting, status and next deadline move."""
-    rows = [row for _, row in seen if row["id"] not in written]
-    if not rows:
+    if not seen:
         return
-    with staged(con, "_restamped", _arrow(con, "calls", rows, ("id", "status", "next_deadline"))):
+    columns = _call_columns(seen, [], clock, ("status", "next_deadline"))
+    with staged(con, "_restamped", _arrow(con, "calls", columns)):
         con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ?, status = s.status, "
                     "next_deadline = s.next_deadline, withdrawn_at = NULL FROM _restamped s WHERE calls.id = s.id "
                     "AND (calls.last_seen_at IS DISTINCT FROM ? OR calls.last_seen_run IS DISTINCT FROM ? "
                     "OR calls.status IS DISTINCT FROM s.status OR calls.next_deadline IS DISTINCT FROM "
                     "s.next_deadline OR calls.withdrawn_at IS NOT NULL)",
                     [clock.at, clock.run_id, clock.at, clock.run_id])
-
-
-def _call_row(rec: dict, clock: _Clock) -> dict[str, Any]:
-    row = {f: rec[f] for f in schema.RECORD_FIELDS}
-    for f in LIST_FIELDS:
-        row[f] = list(rec[f] or [])
-    row["deadlines"] = sorted({date.fromisoformat(str(d)) for d in row["deadlines"]})
-    row["opens_on"] = date.fromisoformat(str(rec["opens_on"])) if rec["opens_on"] else None
-    for f in JSON_FIELDS:
-        row[f] = None if rec[f] is None else json.dumps(rec[f], ensure_ascii=False, sort_keys=True, default=str)
-    for f in ("amount_min", "amount_max"):
-        row[f] = None if rec[f] is None else float(rec[f])
-    row["content_hash"] = schema.content_hash(rec)
-    row["calendar_hash"] = schema.calendar_hash(rec)
-    row["canonical_url"] = schema.canonical_url(rec["url"])
-    row["native_id"] = None if rec["native_id"] is None else str(rec["native_id"])
-    row["record_status"] = rec["status"]
-    row["status"] = current_status(rec, clock.as_of)
-    upcoming = [d for d in row["deadlines"] if d >= clock.as_of]
-    row["next_deadline"] = upcoming[0] if upcoming else None
-    row.update(last_seen_at=clock.at, last_seen_run=clock.run_id, withdrawn_at=None)
-    return row
 
 
 def current_status(rec: dict, as_of: date) -> str:
@@ -339,21 +364,27 @@ _ARROW_TYPES = {
 }
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict],
-           names: Iterable[str] | None = None) -> pa.Table:
-    """Dict rows (their keys, or ``names``) as an Arrow table typed from the table's own columns."""
-    columns = con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                          f"WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()
-    names = set(rows[0] if names is None else names)
-    return pa.table({c: pa.array([r[c] for r in rows], type=_ARROW_TYPES[t]) for c, t in columns if c in names})
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, pa.DataType]]:
+    return [(c, _ARROW_TYPES[t]) for c, t in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall()]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *, verb: str = "INSERT",
-            replace: tuple[str, ...] = ()) -> None:
-    """Insert dict rows through an Arrow table typed from the table's own columns; first delete the rows
-    with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's upsert)."""
-    rows = list(rows)
-    if not rows:
+def _arrow(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> pa.Table:
+    """Python columns as an Arrow table typed from the table's own columns (those given)."""
+    return pa.table({c: pa.array(columns[c], type=t) for c, t in _column_types(con, table) if c in columns})
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[str, list], *,
+            verb: str = "INSERT", replace: tuple[str, ...] = ()) -> None:
+    """Insert rows (dicts, or columns) through an Arrow table typed from the table's own columns; first
+    delete the rows with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's
+    upsert)."""
+    if isinstance(rows, list):
+        if not rows:
+            return
+        rows = {k: [r[k] for r in rows] for k in rows[0]}
+    if not next(iter(rows.values()), None):
         return
     with staged(con, "_staging", _arrow(con, table, rows)):
         if replace:
@@ -362,32 +393,33 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *,
         con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
 
 
-def _write_calls(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    _insert(con, "calls", rows, replace=("id",))
-
-
-def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock: _Clock) -> None:
-    if not versions:
+def _write_versions(con: duckdb.DuckDBPyConnection, columns: dict[str, list], olds: list[dict | None],
+                    clock: _Clock) -> None:
+    """A version for each of the first ``len(olds)`` calls of ``columns`` (new, or a hash changed)."""
+    if not olds:
         return
-    previous = _previous_records(con, [(v["row"]["id"], v["previous"]) for v in versions if v["previous"]])
-    replaced = [v["row"]["id"] for v in versions if v["previous"]]
+    ids = columns["id"][:len(olds)]
+    previous = _previous_records(con, [(i, old["version"]) for i, old in zip(ids, olds, strict=True) if old])
+    replaced = [i for i, old in zip(ids, olds, strict=True) if old]
     if replaced:
         with staged(con, "_closing", {"call_id": replaced}):
             con.execute("UPDATE call_versions SET valid_to = ? WHERE valid_to IS NULL "
                         "AND call_id IN (SELECT call_id FROM _closing)", [clock.at])
-    out = []
-    for item in versions:
-        row = item["row"]
-        record = version_record(row)
-        if item["previous"] is None:
-            kind, text = "new", "first seen"
-        else:
-            kind, text = describe_changes(previous.get(row["id"]), record)
-        out.append({"call_id": row["id"], "version": row["version"], "valid_from": clock.at, "valid_to": None,
-                    "run_id": clock.run_id, "change_kind": kind, "changes": text,
-                    "content_hash": row["content_hash"], "calendar_hash": row["calendar_hash"],
-                    "record": json.dumps(record, ensure_ascii=False, sort_keys=True)})
-    _insert(con, "call_versions", out, replace=("call_id", "version"))
+    fields = schema.CONTENT_FIELDS + schema.CALENDAR_FIELDS
+    rows = zip(*(columns[f] for f in fields), strict=True)
+    kinds, texts, records = [], [], []
+    for call_id, old, values in zip(ids, olds, rows, strict=False):  # rows also holds unversioned calls
+        record = version_record(dict(zip(fields, values, strict=True)))
+        kind, text = ("new", "first seen") if old is None else describe_changes(previous.get(call_id), record)
+        kinds.append(kind)
+        texts.append(text)
+        records.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    count = len(olds)
+    _insert(con, "call_versions", {
+        "call_id": ids, "version": columns["version"][:count], "valid_from": [clock.at] * count,
+        "valid_to": [None] * count, "run_id": [clock.run_id] * count, "change_kind": kinds, "changes": texts,
+        "content_hash": columns["content_hash"][:count], "calendar_hash": columns["calendar_hash"][:count],
+        "record": records}, replace=("call_id", "version"))
 
 
 def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict[str, dict]:
