@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from pipeline import schema, settings
 from warehouse.clusters import only_around, recluster
-from warehouse.db import connect, dict_rows, staged, utc_naive
+from warehouse.db import WarehouseError, connect, dict_rows, staged, utc_naive
 from warehouse.versions import describe_changes, version_record
 
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
@@ -45,13 +45,20 @@ TEXT_FIELDS = tuple(f for f in schema.RECORD_FIELDS
 
 @dataclass(frozen=True)
 class SourceBatch:
-    """What one source contributed to a harvest."""
+    """What one source contributed to a harvest.
+
+    ``raw_hashes`` maps the id of a record to the hash of the raw item it was transformed from (stored in
+    ``calls.raw_hash``); ``unchanged`` maps the id of a stored call to the hash of a raw item the harvest
+    did not transform again because the call was stored with that very hash: the call is seen, unchanged
+    (only its last sighting, status and next deadline move)."""
 
     source: str
     ok: bool
     records: list[dict[str, Any]]
     rejected: list[dict[str, Any]] = field(default_factory=list)
     crawl: dict[str, Any] = field(default_factory=dict)
+    raw_hashes: dict[str, str] = field(default_factory=dict)
+    unchanged: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,35 +83,89 @@ class _Clock:
 def load_harvest(db_path: str | Path, batches: list[SourceBatch], *, now: datetime, run_id: str,
                  withdraw_after: int | None = None) -> dict[str, LoadStats]:
     """Load one harvest in a single transaction; on any error nothing is written."""
-    if not str(run_id).strip():
-        raise ValueError("run_id is empty")
     sources = [b.source for b in batches]
     duplicated = sorted({s for s in sources if sources.count(s) > 1})
     if duplicated:
         raise ValueError(f"several batches for source(s) {', '.join(duplicated)}")
     if any(not str(s or "").strip() for s in sources):
         raise ValueError("a batch has an empty source name")
-    limit = settings.withdraw_after() if withdraw_after is None else withdraw_after
-    if limit < 1:
-        raise ValueError(f"withdraw_after must be at least 1, not {limit}")
-    clock = _Clock(run_id, utc_naive(now), _local_date(now))
-    con = connect(db_path)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with HarvestLoad(db_path, now=now, run_id=run_id, withdraw_after=withdraw_after) as load:
+        for batch in batches:
+            load.add(batch)
+    return load.stats
+
+
+class HarvestLoad:
+    """One harvest's warehouse transaction, fed one source at a time, so a harvest need not hold every
+    source's records at once::
+
+        with HarvestLoad(db, now=now, run_id=run_id) as load:
+            known = load.raw_hashes("grand_est")      # before transforming: what is stored
+            load.add(SourceBatch(...))                # each source as soon as it is ready
+        load.stats
+
+    Leaving the block normally reclusters and commits; an exception rolls everything back (nothing of
+    the harvest is written). Use it from one thread."""
+
+    def __init__(self, db_path: str | Path, *, now: datetime, run_id: str, withdraw_after: int | None = None):
+        if not str(run_id).strip():
+            raise ValueError("run_id is empty")
+        self.limit = settings.withdraw_after() if withdraw_after is None else withdraw_after
+        if self.limit < 1:
+            raise ValueError(f"withdraw_after must be at least 1, not {self.limit}")
+        self.db_path = db_path
+        self.clock = _Clock(run_id, utc_naive(now), _local_date(now))
+        self.stats: dict[str, LoadStats] = {}
+        self._changed: set[str] = set()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> HarvestLoad:
+        con = connect(self.db_path)
         try:
+            con.execute("BEGIN TRANSACTION")
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
-                        [run_id, clock.at, clock.as_of, clock.at])
-            changed: set[str] = set()
-            stats = {b.source: _load_source(con, b, clock, limit, changed) for b in batches}
-            with only_around(changed):
-                recluster(con)
-            con.execute("COMMIT")
+                        [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
         except BaseException:
-            con.execute("ROLLBACK")
+            con.close()
             raise
-    finally:
-        con.close()
-    return stats
+        self._con = con
+        return self
+
+    def raw_hashes(self, source: str) -> dict[str, str]:
+        """``{raw hash: call id}`` of the stored calls of ``source`` that have one."""
+        return dict(self._connection().execute(
+            "SELECT raw_hash, id FROM calls WHERE source = ? AND raw_hash IS NOT NULL", [source]).fetchall())
+
+    def add(self, batch: SourceBatch) -> LoadStats:
+        """Load one source's batch (once per source)."""
+        if not str(batch.source or "").strip():
+            raise ValueError("a batch has an empty source name")
+        if batch.source in self.stats:
+            raise ValueError(f"several batches for source(s) {batch.source}")
+        stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed)
+        self.stats[batch.source] = stats
+        return stats
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise RuntimeError("HarvestLoad is used outside its `with` block")
+        return self._con
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        con, self._con = self._connection(), None
+        try:
+            if exc_type is None:
+                try:
+                    with only_around(self._changed):
+                        recluster(con)
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+            else:
+                con.execute("ROLLBACK")
+        finally:
+            con.close()
 
 
 def _local_date(now: datetime) -> date:
@@ -130,18 +191,27 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         written = versioned + differing
         olds = [existing.get(rec["id"]) for rec in written]
         columns = _call_columns(written, olds, clock)
+        columns["raw_hash"] = [batch.raw_hashes.get(i) for i in columns["id"]]
         _insert(con, "calls", columns, replace=("id",))
         _write_versions(con, columns, olds[:len(versioned)], clock)
         ids = set(columns["id"])
-        _restamp(con, [rec for rec in seen if rec["id"] not in ids], clock)
-        _write_sources(con, accepted, clock)
+        restamped = _call_columns([rec for rec in seen if rec["id"] not in ids], [], clock,
+                                  ("status", "next_deadline"))
+        restamped["raw_hash"] = [batch.raw_hashes.get(i) for i in restamped["id"]]
         stored = {r["id"] for r in accepted}
-        listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored
+        unchanged = {i: h for i, h in batch.unchanged.items() if i not in stored}
+        again = _unchanged_columns(con, batch.source, unchanged, existing, clock, stats)
+        for name, values in again.items():
+            restamped[name] += values
+        _restamp(con, restamped, clock)
+        _write_sources(con, accepted, clock)
+        _restamp_sources(con, again["id"], clock)
+        listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored - set(unchanged)
         _touch_listed(con, batch.source, listed, clock)
-        vanished = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
+        vanished = _withdraw_vanished(con, batch.source, stored | listed | set(unchanged), clock, limit)
         stats.withdrawn = len(vanished)
         changed.update(ids)
-        changed.update(rec["id"] for rec in seen if existing[rec["id"]]["status"] == "withdrawn")
+        changed.update(i for i in [*(rec["id"] for rec in seen), *unchanged] if existing[i]["status"] == "withdrawn")
         changed.update(vanished)
     _write_quarantine(con, rejected)
     stats.rejected = len(rejected)
@@ -332,18 +402,58 @@ def _differing(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) 
     return [rec for rec in seen if rec["id"] in ids]
 
 
-def _restamp(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) -> None:
-    """Unchanged calls: only their last sighting, status and next deadline move."""
-    if not seen:
+def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: dict[str, str],
+                       existing: dict[str, dict], clock: _Clock, stats: LoadStats) -> dict[str, list]:
+    """The restamp columns (``id``, ``status``, ``next_deadline``, ``raw_hash``) of the calls a harvest
+    saw unchanged (not transformed again), from their stored record; each must still be stored with the
+    raw hash the harvest read, or the load fails (another load changed the warehouse meanwhile)."""
+    columns: dict[str, list] = {"id": [], "status": [], "next_deadline": [], "raw_hash": []}
+    if not unchanged:
+        return columns
+    with staged(con, "_unchanged", {"id": list(unchanged), "raw_hash": list(unchanged.values())}):
+        rows = con.execute(
+            "SELECT c.id, c.deadline_kind, c.deadlines, c.opens_on, c.record_status FROM calls c "
+            "JOIN _unchanged u ON c.id = u.id AND c.raw_hash = u.raw_hash WHERE c.source = ?", [source]).fetchall()
+    if len(rows) != len(unchanged):
+        lost = sorted(set(unchanged) - {r[0] for r in rows})
+        raise WarehouseError(f"{len(lost)} call(s) of {source} seen unchanged are no longer stored as read "
+                             f"(e.g. {lost[0]}): the warehouse changed during the harvest")
+    for call_id, kind, deadlines, opens_on, record_status in rows:
+        stored = {"deadline_kind": kind, "deadlines": deadlines or [], "opens_on": opens_on, "status": record_status}
+        columns["id"].append(call_id)
+        columns["status"].append(current_status(stored, clock.as_of))
+        columns["next_deadline"].append(next((d for d in sorted(set(stored["deadlines"])) if d >= clock.as_of),
+                                             None))
+        columns["raw_hash"].append(unchanged[call_id])
+        if existing[call_id]["status"] == "withdrawn":
+            stats.updated += 1
+        else:
+            stats.unchanged += 1
+    return columns
+
+
+def _restamp(con: duckdb.DuckDBPyConnection, columns: dict[str, list], clock: _Clock) -> None:
+    """Unchanged calls: only their last sighting, status, next deadline and raw hash move."""
+    if not columns["id"]:
         return
-    columns = _call_columns(seen, [], clock, ("status", "next_deadline"))
     with staged(con, "_restamped", _arrow(con, "calls", columns)):
         con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ?, status = s.status, "
-                    "next_deadline = s.next_deadline, withdrawn_at = NULL FROM _restamped s WHERE calls.id = s.id "
+                    "next_deadline = s.next_deadline, withdrawn_at = NULL, raw_hash = s.raw_hash "
+                    "FROM _restamped s WHERE calls.id = s.id "
                     "AND (calls.last_seen_at IS DISTINCT FROM ? OR calls.last_seen_run IS DISTINCT FROM ? "
                     "OR calls.status IS DISTINCT FROM s.status OR calls.next_deadline IS DISTINCT FROM "
-                    "s.next_deadline OR calls.withdrawn_at IS NOT NULL)",
+                    "s.next_deadline OR calls.withdrawn_at IS NOT NULL OR calls.raw_hash IS DISTINCT FROM s.raw_hash)",
                     [clock.at, clock.run_id, clock.at, clock.run_id])
+
+
+def _restamp_sources(con: duckdb.DuckDBPyConnection, ids: list[str], clock: _Clock) -> None:
+    """Provenance of calls seen unchanged: their stored URL was seen again."""
+    if not ids:
+        return
+    with staged(con, "_again", {"id": ids}):
+        con.execute("UPDATE call_sources SET last_seen_at = ?, last_run_id = ? FROM calls c "
+                    "WHERE call_sources.call_id = c.id AND call_sources.url = c.url "
+                    "AND c.id IN (SELECT id FROM _again)", [clock.at, clock.run_id])
 
 
 def current_status(rec: dict, as_of: date) -> str:
