@@ -335,7 +335,7 @@ def _call_columns(recs: list[dict], olds: list[dict | None], clock: _Clock,
     cols: dict[str, list] = {f: [r[f] for r in recs] for f in _PLAIN if wanted(f)}
     for f in LIST_FIELDS:
         if wanted(f) or (f == "deadlines" and wanted("next_deadline")):
-            cols[f] = [list(r[f] or []) for r in recs]
+            cols[f] = [r[f] or [] for r in recs]  # shared with the record: nothing here changes them
     if "deadlines" in cols:
         cols["deadlines"] = [sorted({date.fromisoformat(str(d)) for d in ds}) for ds in cols["deadlines"]]
     if wanted("opens_on"):
