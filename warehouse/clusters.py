@@ -223,6 +223,8 @@ def only_around(changed: set[str]) -> Iterator[None]:
 def recluster(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute clusters over every stored call (see :func:`only_around`); writes only the rows whose
     cluster changed."""
+    if _CHANGED.get() == set():  # nothing changed: every stored cluster is up to date
+        return 0
     calls = dict_rows(
         con, "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
         "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "
