@@ -122,6 +122,7 @@ class HarvestLoad:
     def __enter__(self) -> HarvestLoad:
         con = connect(self.db_path)
         try:
+            con.execute("SET memory_limit = ?", [settings.load_memory()])
             con.execute("BEGIN TRANSACTION")
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
                         [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
