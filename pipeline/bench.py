@@ -193,7 +193,8 @@ def child_main(args: argparse.Namespace) -> int:
     summary = {"run_id": report.run_id, "seconds": report.seconds, "rows": report.rows(),
                "export_errors": report.export_errors, "written": rows_written(p.warehouse, report.run_id),
                "items": sum(o.crawl.items for o in report.outcomes.values()),
-               "records": sum(len(o.records) for o in report.outcomes.values()),
+               "records": sum(o.transformed for o in report.outcomes.values()),
+               "skipped": sum(o.skipped for o in report.outcomes.values()),
                "failed": [n for n, o in report.outcomes.items() if not o.crawl.ok],
                "reasons": {n: o.crawl.reason for n, o in report.outcomes.items() if o.crawl.reason}}
     Path(args.out).write_text(json.dumps(summary, default=str), encoding="utf-8")

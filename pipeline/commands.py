@@ -51,9 +51,9 @@ def register(sub: Any) -> None:
 def _print_report(report: Any, quiet: bool) -> None:
     print(report.table())
     s = report.seconds
-    print(f"\nrun {report.run_id}: crawl {s.get('crawl', 0):.1f}s (transforms inside: {s.get('transform', 0):.1f}s), "
-          f"load {s.get('load', 0):.1f}s, snapshot {s.get('snapshot', 0):.1f}s, export {s.get('export', 0):.1f}s"
-          f", total {s.get('total', 0):.1f}s")
+    print(f"\nrun {report.run_id}: crawl {s.get('crawl', 0):.1f}s (each source transformed and loaded as its crawl "
+          f"ends: transforms {s.get('transform', 0):.1f}s, load {s.get('load', 0):.1f}s), "
+          f"snapshot {s.get('snapshot', 0):.1f}s, export {s.get('export', 0):.1f}s, total {s.get('total', 0):.1f}s")
     print(f"raw JSONL     {report.paths.raw_dir}/")
     print(f"warehouse     {report.paths.warehouse}  (the loader's file)")
     print(f"for analysts  {report.paths.snapshot}  (read-only snapshot, replaced atomically)")

@@ -7,13 +7,15 @@ calls are left untouched, and it does not count toward making calls ``withdrawn`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,14 @@ class SourceOutcome:
 
     source: str
     crawl: CrawlResult
-    records: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    records: list[dict[str, Any]] = field(default_factory=list, repr=False)  # emptied once loaded
     rejected: list[dict[str, Any]] = field(default_factory=list, repr=False)
     load: Any = None  # warehouse.load.LoadStats
     transform_s: float = 0.0
+    load_s: float = 0.0
+    #: records the transforms produced, and items skipped because identical to the stored ones
+    transformed: int = 0
+    skipped: int = 0
 
 
 @dataclass
@@ -100,6 +106,12 @@ def source_meta(source: str) -> dict[str, Any]:
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """Yield (line number, parsed object or None, error) for each non-empty line; never raises on bad JSON."""
+    for n, item, error, _ in read_jsonl_lines(path):
+        yield n, item, error
+
+
+def read_jsonl_lines(path: Path) -> Iterator[tuple[int, Any, str | None, str]]:
+    """As :func:`read_jsonl`, with each line's text."""
     if not path.is_file():
         return
     with path.open(encoding="utf-8", errors="replace") as fh:
@@ -107,14 +119,94 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
             if not line.strip():
                 continue
             try:
-                yield n, json.loads(line), None
+                yield n, json.loads(line), None, line
             except json.JSONDecodeError as exc:
-                yield n, None, f"line {n}: invalid JSON ({exc.msg})"
+                yield n, None, f"line {n}: invalid JSON ({exc.msg})", line
 
 
-def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], as_of: date
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Raw items → (records, rejected). Every failure is kept with its reason, never raised."""
+# --- skipping unchanged raw items ------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """A hash of the transforms' code and data and of the record schema: records depend on them."""
+    import transforms
+    from pipeline import schema
+
+    root = Path(transforms.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in [*sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+                 Path(schema.__file__).resolve()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def transform_key(source: str, as_of: date) -> str:
+    """Everything a source's records depend on besides the raw item itself (transforms are pure
+    functions of the raw item, the source's metadata and the harvest date): the transforms' code and data,
+    the source's metadata and the date. Deadlines written without a year, and the status, depend on the
+    date, so an item is transformed again on another day."""
+    return hashlib.sha256(json.dumps([_code_fingerprint(), source, source_meta(source), as_of.isoformat()],
+                                     sort_keys=True).encode()).hexdigest()
+
+
+def raw_item_hash(key: str, line: str, item: Any) -> str:
+    """The hash of one JSONL line under ``key`` (:func:`transform_key`). The crawl time ``fetched_at``
+    is left out when the item carries its source record in ``raw`` (the record then never contains it),
+    so the same item crawled again hashes the same; any other difference in the line changes the hash."""
+    text = line.rstrip("\r\n")
+    if isinstance(item, dict) and item.get("raw") is not None and isinstance(item.get("fetched_at"), str):
+        head = '{"source": ' + json.dumps(item.get("source"), ensure_ascii=False) + ", "
+        stamp = '"fetched_at": ' + json.dumps(item["fetched_at"], ensure_ascii=False) + ", "
+        if text.startswith(head + stamp):
+            text = head + text[len(head) + len(stamp):]
+    return hashlib.sha256((key + "\n" + text).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Transformed:
+    """One source's raw JSONL after the transforms: records and rejected items as
+    :func:`transform_items` gives them, ``raw_hashes`` (record id → raw item hash) and ``unchanged``
+    (call id → raw item hash) for the items identical to the stored ones, not transformed again."""
+
+    records: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    raw_hashes: dict[str, str]
+    unchanged: dict[str, str]
+
+
+def transform_file(source: str, path: Path, as_of: date, known: dict[str, str] | None = None) -> Transformed:
+    """Transform the raw JSONL of ``source``, skipping each item whose hash (:func:`raw_item_hash`) is
+    the one a stored call was transformed from (``known``: raw hash → call id)."""
+    known = known or {}
+    key = transform_key(source, as_of)
+    fresh: list[tuple[int, Any, str | None]] = []
+    hashes: dict[int, str] = {}
+    unchanged: dict[str, str] = {}
+    for n, item, error, line in read_jsonl_lines(path):
+        if error is None:
+            hashes[n] = digest = raw_item_hash(key, line, item)
+            call_id = known.get(digest)
+            if call_id is not None and call_id not in unchanged:
+                unchanged[call_id] = digest
+                continue
+        fresh.append((n, item, error))
+    lines: dict[str, int] = {}
+    records, rejected = transform_items(source, fresh, as_of, lines=lines)
+    if unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says it
+        items = {n: item for n, item, _ in fresh}
+        for rec in [r for r in records if r["id"] in unchanged]:
+            n = lines.pop(rec["id"])
+            rejected.append({"source": source, "native_id": _get(items[n], "native_id"),
+                             "url": _get(items[n], "url"), "raw": items[n],
+                             "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
+        records = [r for r in records if r["id"] not in unchanged]
+    return Transformed(records, rejected, {i: hashes[n] for i, n in lines.items()}, unchanged)
+
+
+def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], as_of: date,
+                    lines: dict[str, int] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Raw items → (records, rejected). Every failure is kept with its reason, never raised. ``lines``,
+    when given, receives the line number of each record's item."""
     from transforms.normalize import to_record
 
     meta = source_meta(source)
@@ -138,6 +230,8 @@ def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], a
             rejected.append({**base, "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
             continue
         records[rec["id"]] = rec
+        if lines is not None:
+            lines[rec["id"]] = n
     return list(records.values()), rejected
 
 
@@ -154,7 +248,7 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             progress: Callable[[str], None] | None = None) -> HarvestReport:
     """Run the whole pipeline for ``sources`` (all when None) and return the report."""
     from spiders.registry import all_spiders
-    from warehouse.load import SourceBatch, load_harvest
+    from warehouse.load import HarvestLoad, SourceBatch
     from warehouse.snapshot import publish
 
     say = progress or (lambda msg: None)
@@ -169,30 +263,41 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     t0 = time.monotonic()
     as_of = now.astimezone(TIMEZONE).date()
 
-    def crawl_and_transform(name: str) -> SourceOutcome:
+    def crawl_and_transform(name: str, known: dict[str, str]) -> tuple[SourceOutcome, Transformed]:
         """Crawl in a child process, then transform at once: a source's transforms overlap the other
-        sources' crawls instead of waiting for the slowest one."""
+        sources' crawls instead of waiting for the slowest one. Items identical to the stored ones are
+        not transformed again."""
         res = run_crawl(name, paths.raw_dir / f"{name}.jsonl", base_url=base_url_for(name),
                         settings=crawl_settings, env=crawl_env)
         say(f"crawled {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
         ts = time.monotonic()
-        records, rejected = transform_items(name, read_jsonl(Path(res.out or paths.raw_dir / f"{name}.jsonl")),
-                                            as_of)
-        return SourceOutcome(name, res, records, rejected, transform_s=time.monotonic() - ts)
+        done = transform_file(name, Path(res.out or paths.raw_dir / f"{name}.jsonl"), as_of, known)
+        return SourceOutcome(name, res, done.records, done.rejected, transform_s=time.monotonic() - ts,
+                             transformed=len(done.records), skipped=len(done.unchanged)), done
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        report.outcomes = dict(zip(names, pool.map(crawl_and_transform, names), strict=True))
-    report.seconds["crawl"] = time.monotonic() - t0
-    # transforms ran inside the crawl phase; this is their own share of it
+    # One warehouse transaction for the whole harvest, opened before the crawls: each source is loaded
+    # (in this thread) as soon as it is transformed, then its records are dropped, so the harvest never
+    # holds every source's records at once. Any error rolls the whole harvest back.
+    with HarvestLoad(paths.warehouse, now=now, run_id=run_id) as load:
+        known = {name: load.raw_hashes(name) for name in names}
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            futures = [pool.submit(crawl_and_transform, name, known.pop(name)) for name in names]
+            for future in as_completed(futures):
+                outcome, done = future.result()
+                tl = time.monotonic()
+                outcome.load = load.add(SourceBatch(
+                    source=outcome.source, ok=outcome.crawl.ok, records=done.records, rejected=done.rejected,
+                    crawl=outcome.crawl.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged))
+                outcome.records = done.records = []
+                outcome.load_s = time.monotonic() - tl
+                report.outcomes[outcome.source] = outcome
+        report.seconds["crawl"] = time.monotonic() - t0
+        t2 = time.monotonic()
+    report.outcomes = {name: report.outcomes[name] for name in names}
+    # transforms and loads ran inside the crawl phase; these are their own shares of it (the load's
+    # includes the final reclustering and commit)
     report.seconds["transform"] = sum(o.transform_s for o in report.outcomes.values())
-
-    t2 = time.monotonic()
-    batches = [SourceBatch(source=name, ok=o.crawl.ok, records=o.records, rejected=o.rejected,
-                           crawl=o.crawl.to_json()) for name, o in report.outcomes.items()]
-    stats = load_harvest(paths.warehouse, batches, now=now, run_id=run_id)
-    for name, st in stats.items():
-        report.outcomes[name].load = st
-    report.seconds["load"] = time.monotonic() - t2
+    report.seconds["load"] = sum(o.load_s for o in report.outcomes.values()) + time.monotonic() - t2
 
     t3 = time.monotonic()
     publish(paths.warehouse, paths.snapshot)
@@ -206,18 +311,12 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
 
 
 def write_exports(paths: Paths, now: datetime, formats: Iterable[str]) -> tuple[list[Path], list[str]]:
-    """This week's digest in each format; a failing format is reported, not raised."""
-    from warehouse.exports.weekly import export_weekly
+    """This week's digest in each format (read once from the snapshot); a failing format is reported, not
+    raised. Formats whose file already holds the same digest are not rewritten."""
+    from warehouse.exports.weekly import write_weekly_files
 
-    written, errors = [], []
-    week = now.astimezone(TIMEZONE).strftime("%G-W%V")
-    for fmt in formats:
-        out = paths.exports_dir / f"weekly-{week}.{fmt}"
-        try:
-            written.append(export_weekly(paths.snapshot, now=now, fmt=fmt, output=out))
-        except Exception as exc:
-            errors.append(f"{fmt}: {type(exc).__name__}: {exc}")
-    return written, errors
+    files = write_weekly_files(paths.snapshot, now=now, formats=tuple(formats), directory=paths.exports_dir)
+    return files.paths, files.errors
 
 
 def demo_env() -> dict[str, str]:

@@ -106,9 +106,17 @@ class ValidationError(ValueError):
 _TRACKING = re.compile(r"^(utm_|xtor$|fbclid$|gclid$|mc_)")
 
 
+#: an http(s) URL with a plain host, no port, user, query or fragment: its canonical form needs no parsing
+_PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(/[^?#@\s\x00-\x1f\x7f]*)?")
+
+
 def canonical_url(url: str) -> str:
     """Canonical form of a URL: https, lower-case host, no fragment, no tracking parameters,
     sorted query, no trailing slash (except the root)."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain and not _is_loopback(plain.group(1).lower()):
+        path = plain.group(2) or "/"
+        return "https://" + plain.group(1).lower() + (path.rstrip("/") if len(path) > 1 else path)
     parts = urlsplit(url.strip())
     scheme = "https" if parts.scheme in ("http", "https") and not _is_loopback(parts.hostname) else parts.scheme
     host = (parts.hostname or "").lower()

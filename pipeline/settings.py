@@ -60,6 +60,13 @@ def withdraw_after() -> int:
     return int(os.environ.get("AAP_WITHDRAW_AFTER", "2"))
 
 
+def load_memory() -> str:
+    """DuckDB's memory limit while a harvest's transaction is open (``AAP_LOAD_MEMORY``, default 64MB):
+    beyond it the uncommitted rows spill to a temporary file next to the warehouse instead of growing
+    the harvest process by about 10 MB per 1 000 calls."""
+    return os.environ.get("AAP_LOAD_MEMORY", "64MB")
+
+
 def at_token() -> str | None:
     return os.environ.get("AAP_AT_TOKEN") or None
 

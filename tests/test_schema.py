@@ -72,3 +72,21 @@ def test_validate_raw_rejects_unknown_and_missing_fields() -> None:
         schema.validate_raw({"source": "avise", "url": "https://a.fr", "title": "t", "colour": 1})
     with pytest.raises(schema.ValidationError, match="not an object"):
         schema.validate_raw(["a"])
+
+
+@pytest.mark.parametrize("url", [
+    "https://Example.FR/aides/", "http://example.fr", "http://example.fr/", "https://a.fr//x//", "http://localhost/x/",
+    "http://127.0.0.1:8000/a/", "https://a.fr/x?utm_source=z&b=1#frag", "https://user@a.fr/x", "https://a.fr:443/x",
+    " https://a.fr/x ", "https://a.fr/é/", "https://a.fr/x%2F/", "HTTPS://A.FR/X", "ftp://a.fr/x/", "https://a.fr/a b",
+])
+def test_canonical_url_fast_path_agrees_with_parsing(url):
+    """Plain URLs skip urlsplit; the result must be the parsed one's."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    path = parts.path or "/"
+    path = path.rstrip("/") if len(path) > 1 else path
+    if parts.query or parts.username or parts.port or parts.scheme not in ("http", "https"):
+        return  # only plain URLs take the fast path
+    scheme = "http" if schema._is_loopback(parts.hostname) and parts.scheme == "http" else "https"
+    assert schema.canonical_url(url) == urlunsplit((scheme, parts.hostname.lower(), path, "", ""))

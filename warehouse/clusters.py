@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -51,12 +52,17 @@ def normalise_title(title: str | None) -> str:
     return " ".join(w for w in _words(title) if w not in _GENERIC)
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
 def _words(text: str | None) -> list[str]:
     plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", plain)
+    return _WORD.findall(plain)
 
 
+@lru_cache(maxsize=4096)
 def _funder_words(funder: str | None) -> frozenset[str]:
+    """(Cached: a few funders publish most calls.)"""
     return frozenset(w for w in _words(funder) if w not in _GENERIC_FUNDER)
 
 
@@ -217,6 +223,8 @@ def only_around(changed: set[str]) -> Iterator[None]:
 def recluster(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute clusters over every stored call (see :func:`only_around`); writes only the rows whose
     cluster changed."""
+    if _CHANGED.get() == set():  # nothing changed: every stored cluster is up to date
+        return 0
     calls = dict_rows(
         con, "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
         "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "

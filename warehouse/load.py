@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from pipeline import schema, settings
 from warehouse.clusters import only_around, recluster
-from warehouse.db import connect, dict_rows, staged, utc_naive
+from warehouse.db import WarehouseError, connect, dict_rows, staged, utc_naive
 from warehouse.versions import describe_changes, version_record
 
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
@@ -45,13 +45,20 @@ TEXT_FIELDS = tuple(f for f in schema.RECORD_FIELDS
 
 @dataclass(frozen=True)
 class SourceBatch:
-    """What one source contributed to a harvest."""
+    """What one source contributed to a harvest.
+
+    ``raw_hashes`` maps the id of a record to the hash of the raw item it was transformed from (stored in
+    ``calls.raw_hash``); ``unchanged`` maps the id of a stored call to the hash of a raw item the harvest
+    did not transform again because the call was stored with that very hash: the call is seen, unchanged
+    (only its last sighting, status and next deadline move)."""
 
     source: str
     ok: bool
     records: list[dict[str, Any]]
     rejected: list[dict[str, Any]] = field(default_factory=list)
     crawl: dict[str, Any] = field(default_factory=dict)
+    raw_hashes: dict[str, str] = field(default_factory=dict)
+    unchanged: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,35 +83,90 @@ class _Clock:
 def load_harvest(db_path: str | Path, batches: list[SourceBatch], *, now: datetime, run_id: str,
                  withdraw_after: int | None = None) -> dict[str, LoadStats]:
     """Load one harvest in a single transaction; on any error nothing is written."""
-    if not str(run_id).strip():
-        raise ValueError("run_id is empty")
     sources = [b.source for b in batches]
     duplicated = sorted({s for s in sources if sources.count(s) > 1})
     if duplicated:
         raise ValueError(f"several batches for source(s) {', '.join(duplicated)}")
     if any(not str(s or "").strip() for s in sources):
         raise ValueError("a batch has an empty source name")
-    limit = settings.withdraw_after() if withdraw_after is None else withdraw_after
-    if limit < 1:
-        raise ValueError(f"withdraw_after must be at least 1, not {limit}")
-    clock = _Clock(run_id, utc_naive(now), _local_date(now))
-    con = connect(db_path)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with HarvestLoad(db_path, now=now, run_id=run_id, withdraw_after=withdraw_after) as load:
+        for batch in batches:
+            load.add(batch)
+    return load.stats
+
+
+class HarvestLoad:
+    """One harvest's warehouse transaction, fed one source at a time, so a harvest need not hold every
+    source's records at once::
+
+        with HarvestLoad(db, now=now, run_id=run_id) as load:
+            known = load.raw_hashes("grand_est")      # before transforming: what is stored
+            load.add(SourceBatch(...))                # each source as soon as it is ready
+        load.stats
+
+    Leaving the block normally reclusters and commits; an exception rolls everything back (nothing of
+    the harvest is written). Use it from one thread."""
+
+    def __init__(self, db_path: str | Path, *, now: datetime, run_id: str, withdraw_after: int | None = None):
+        if not str(run_id).strip():
+            raise ValueError("run_id is empty")
+        self.limit = settings.withdraw_after() if withdraw_after is None else withdraw_after
+        if self.limit < 1:
+            raise ValueError(f"withdraw_after must be at least 1, not {self.limit}")
+        self.db_path = db_path
+        self.clock = _Clock(run_id, utc_naive(now), _local_date(now))
+        self.stats: dict[str, LoadStats] = {}
+        self._changed: set[str] = set()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> HarvestLoad:
+        con = connect(self.db_path)
         try:
+            con.execute("SET memory_limit = ?", [settings.load_memory()])
+            con.execute("BEGIN TRANSACTION")
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
-                        [run_id, clock.at, clock.as_of, clock.at])
-            changed: set[str] = set()
-            stats = {b.source: _load_source(con, b, clock, limit, changed) for b in batches}
-            with only_around(changed):
-                recluster(con)
-            con.execute("COMMIT")
+                        [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
         except BaseException:
-            con.execute("ROLLBACK")
+            con.close()
             raise
-    finally:
-        con.close()
-    return stats
+        self._con = con
+        return self
+
+    def raw_hashes(self, source: str) -> dict[str, str]:
+        """``{raw hash: call id}`` of the stored calls of ``source`` that have one."""
+        return dict(self._connection().execute(
+            "SELECT raw_hash, id FROM calls WHERE source = ? AND raw_hash IS NOT NULL", [source]).fetchall())
+
+    def add(self, batch: SourceBatch) -> LoadStats:
+        """Load one source's batch (once per source)."""
+        if not str(batch.source or "").strip():
+            raise ValueError("a batch has an empty source name")
+        if batch.source in self.stats:
+            raise ValueError(f"several batches for source(s) {batch.source}")
+        stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed)
+        self.stats[batch.source] = stats
+        return stats
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise RuntimeError("HarvestLoad is used outside its `with` block")
+        return self._con
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        con, self._con = self._connection(), None
+        try:
+            if exc_type is None:
+                try:
+                    with only_around(self._changed):
+                        recluster(con)
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+            else:
+                con.execute("ROLLBACK")
+        finally:
+            con.close()
 
 
 def _local_date(now: datetime) -> date:
@@ -125,19 +187,32 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         accepted, invalid = _split_valid(batch)
         rejected += [_rejected_row(item, batch.source, clock) for item in invalid]
         existing = _existing(con, batch.source)
-        rows, seen, versions = _plan(accepted, existing, clock, stats)
-        rows += [_full_row(rec, existing[rec["id"]], clock) for rec in _differing(con, seen)]
-        _write_calls(con, rows)
-        _write_versions(con, versions, clock)
-        _restamp(con, seen, {r["id"] for r in rows}, clock)
-        _write_sources(con, accepted, clock)
+        versioned, seen = _plan(accepted, existing, stats)
+        differing = _differing(con, seen, clock)
+        written = versioned + differing
+        olds = [existing.get(rec["id"]) for rec in written]
+        columns = _call_columns(written, olds, clock)
+        columns["raw_hash"] = [batch.raw_hashes.get(i) for i in columns["id"]]
+        _insert(con, "calls", columns, replace=("id",))
+        _write_versions(con, columns, olds[:len(versioned)], clock)
+        ids = set(columns["id"])
+        restamped = _call_columns([rec for rec in seen if rec["id"] not in ids], [], clock,
+                                  ("status", "next_deadline"))
+        restamped["raw_hash"] = [batch.raw_hashes.get(i) for i in restamped["id"]]
         stored = {r["id"] for r in accepted}
-        listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored
+        unchanged = {i: h for i, h in batch.unchanged.items() if i not in stored}
+        again = _unchanged_columns(con, batch.source, unchanged, existing, clock, stats)
+        for name, values in again.items():
+            restamped[name] += values
+        _restamp(con, restamped, clock)
+        _write_sources(con, accepted, clock)
+        _restamp_sources(con, again["id"], clock)
+        listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored - set(unchanged)
         _touch_listed(con, batch.source, listed, clock)
-        vanished = _withdraw_vanished(con, batch.source, stored | listed, clock, limit)
+        vanished = _withdraw_vanished(con, batch.source, stored | listed | set(unchanged), clock, limit)
         stats.withdrawn = len(vanished)
-        changed.update(r["id"] for r in rows)
-        changed.update(rec["id"] for rec, _ in seen if existing[rec["id"]]["status"] == "withdrawn")
+        changed.update(ids)
+        changed.update(i for i in [*(rec["id"] for rec in seen), *unchanged] if existing[i]["status"] == "withdrawn")
         changed.update(vanished)
     _write_quarantine(con, rejected)
     stats.rejected = len(rejected)
@@ -164,13 +239,19 @@ def _split_valid(batch: SourceBatch) -> tuple[list[dict], list[dict]]:
     return accepted, invalid
 
 
+_FIELD_SET = frozenset(schema.RECORD_FIELDS)
+_HEX = frozenset("0123456789abcdef")
+
+
 def record_problem(rec: Any, source: str) -> str | None:
-    """Why a record cannot be stored, or None."""
+    """Why a record cannot be stored, or None. Its ``content_hash``/``calendar_hash`` are the ones the
+    transforms computed (``schema.content_hash``/``calendar_hash``); the loader stores and compares them as
+    given."""
     if not isinstance(rec, dict):
         return f"record is {type(rec).__name__}, not an object"
-    missing = [f for f in schema.RECORD_FIELDS if f not in rec]
-    unknown = sorted(set(rec) - set(schema.RECORD_FIELDS))
-    if missing or unknown:
+    if rec.keys() != _FIELD_SET:
+        missing = [f for f in schema.RECORD_FIELDS if f not in rec]
+        unknown = sorted(set(rec) - _FIELD_SET)
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"unknown {', '.join(unknown)}"] if unknown else [])
         return "record fields: " + "; ".join(parts)
@@ -181,16 +262,21 @@ def record_problem(rec: Any, source: str) -> str | None:
     except schema.ValidationError as exc:
         return str(exc)
     for f in TEXT_FIELDS:
-        if rec[f] is not None and not isinstance(rec[f], str):
-            return f"{f} is {type(rec[f]).__name__}, not text"
+        value = rec[f]
+        if value is not None and not isinstance(value, str):
+            return f"{f} is {type(value).__name__}, not text"
     for f in LIST_FIELDS:
-        if not isinstance(rec[f] or [], list) or not all(isinstance(v, str) for v in rec[f] or []):
+        value = rec[f] or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"{f} is not a list of text"
     if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
         return "is_call_for_projects is not a boolean"
     for f in JSON_FIELDS:
         if rec[f] is not None and not isinstance(rec[f], (dict, list)):
             return f"{f} is {type(rec[f]).__name__}, not a JSON object or list"
+    for f in ("content_hash", "calendar_hash"):
+        if rec[f] is None or len(rec[f]) != 32 or not _HEX.issuperset(rec[f]):
+            return f"{f} {rec[f]!r} is not a hash computed by the transforms"
     for value in [rec["opens_on"], rec["next_deadline"], *(rec["deadlines"] or [])]:
         if value is not None:
             try:
@@ -207,49 +293,96 @@ def _existing(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str
     return {row["id"]: row for row in rows}
 
 
-def _plan(records: list[dict], existing: dict[str, dict], clock: _Clock,
-          stats: LoadStats) -> tuple[list[dict], list[tuple[dict, dict]], list[dict]]:
-    """The call rows to write whole, the (record, seen row) pairs of calls whose hashes did not change, and
-    the versions to open."""
-    rows: list[dict] = []
-    seen: list[tuple[dict, dict]] = []
-    versions: list[dict] = []
+def _plan(records: list[dict], existing: dict[str, dict], stats: LoadStats) -> tuple[list[dict], list[dict]]:
+    """The records that open a version (new calls, content or calendar hash changed), and those whose
+    hashes did not change (``seen``)."""
+    versioned: list[dict] = []
+    seen: list[dict] = []
     for rec in records:
         old = existing.get(rec["id"])
         if old is None:
             stats.new += 1
-            row = _full_row(rec, None, clock)
-            versions.append({"row": row, "previous": None})
-            rows.append(row)
-            continue
-        hashes = schema.content_hash(rec), schema.calendar_hash(rec)
-        if hashes == (old["content_hash"], old["calendar_hash"]):
+            versioned.append(rec)
+        elif rec["content_hash"] == old["content_hash"] and rec["calendar_hash"] == old["calendar_hash"]:
             if old["status"] == "withdrawn":
                 stats.updated += 1
             else:
                 stats.unchanged += 1
-            seen.append((rec, _seen_row(rec, clock)))
+            seen.append(rec)
+        else:
+            stats.updated += 1
+            versioned.append(rec)
+    return versioned, seen
+
+
+#: record fields stored as they are
+_PLAIN = tuple(f for f in schema.RECORD_FIELDS if f not in LIST_FIELDS + JSON_FIELDS
+               + ("native_id", "opens_on", "amount_min", "amount_max", "status", "next_deadline"))
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _call_columns(recs: list[dict], olds: list[dict | None], clock: _Clock,
+                  fields: Iterable[str] | None = None) -> dict[str, list]:
+    """The ``calls`` columns of ``recs`` (``olds``: their stored state, None for new calls), column by
+    column; ``fields`` limits them to those columns (plus ``id``)."""
+    want = None if fields is None else {"id", *fields}
+
+    def wanted(f: str) -> bool:
+        return want is None or f in want
+
+    cols: dict[str, list] = {f: [r[f] for r in recs] for f in _PLAIN if wanted(f)}
+    for f in LIST_FIELDS:
+        if wanted(f) or (f == "deadlines" and wanted("next_deadline")):
+            cols[f] = [r[f] or [] for r in recs]  # shared with the record: nothing here changes them
+    if "deadlines" in cols:
+        cols["deadlines"] = [sorted({date.fromisoformat(str(d)) for d in ds}) for ds in cols["deadlines"]]
+    if wanted("opens_on"):
+        cols["opens_on"] = [date.fromisoformat(str(r["opens_on"])) if r["opens_on"] else None for r in recs]
+    for f in JSON_FIELDS:
+        if wanted(f):
+            cols[f] = [_json(r[f]) for r in recs]
+    for f in ("amount_min", "amount_max"):
+        if wanted(f):
+            cols[f] = [None if r[f] is None else float(r[f]) for r in recs]
+    if wanted("canonical_url"):
+        cols["canonical_url"] = [schema.canonical_url(r["url"]) for r in recs]
+    if wanted("native_id"):
+        cols["native_id"] = [None if r["native_id"] is None else str(r["native_id"]) for r in recs]
+    if wanted("record_status"):
+        cols["record_status"] = [r["status"] for r in recs]
+    if wanted("status"):
+        cols["status"] = [current_status(r, clock.as_of) for r in recs]
+    if wanted("next_deadline"):
+        as_of = clock.as_of
+        cols["next_deadline"] = [next((d for d in ds if d >= as_of), None) for ds in cols["deadlines"]]
+    if want is not None:
+        return {f: v for f, v in cols.items() if f in want}
+    n = len(recs)
+    cols.update(last_seen_at=[clock.at] * n, last_seen_run=[clock.run_id] * n, withdrawn_at=[None] * n)
+    version, first, content_at, calendar_at, cluster, preferred = [], [], [], [], [], []
+    for rec, old in zip(recs, olds, strict=True):
+        if old is None:
+            version.append(1)
+            first.append(clock.at)
+            content_at.append(None)
+            calendar_at.append(None)
+            cluster.append(None)
+            preferred.append(None)
             continue
-        stats.updated += 1
-        row = _full_row(rec, old, clock)
-        versions.append({"row": row, "previous": old["version"]})
-        rows.append(row)
-    return rows, seen, versions
-
-
-def _full_row(rec: dict, old: dict | None, clock: _Clock) -> dict[str, Any]:
-    row = _call_row(rec, clock)
-    if old is None:
-        row.update(version=1, first_seen_at=clock.at, content_changed_at=None, calendar_changed_at=None,
-                   cluster_id=None, is_preferred=None)
-        return row
-    content = old["content_hash"] != row["content_hash"]
-    calendar = old["calendar_hash"] != row["calendar_hash"]
-    row.update(version=old["version"] + (content or calendar), first_seen_at=old["first_seen_at"],
-               content_changed_at=clock.at if content else old["content_changed_at"],
-               calendar_changed_at=clock.at if calendar else old["calendar_changed_at"],
-               cluster_id=old["cluster_id"], is_preferred=old["is_preferred"])
-    return row
+        content = old["content_hash"] != rec["content_hash"]
+        calendar = old["calendar_hash"] != rec["calendar_hash"]
+        version.append(old["version"] + (content or calendar))
+        first.append(old["first_seen_at"])
+        content_at.append(clock.at if content else old["content_changed_at"])
+        calendar_at.append(clock.at if calendar else old["calendar_changed_at"])
+        cluster.append(old["cluster_id"])
+        preferred.append(old["is_preferred"])
+    cols.update(version=version, first_seen_at=first, content_changed_at=content_at,
+                calendar_changed_at=calendar_at, cluster_id=cluster, is_preferred=preferred)
+    return cols
 
 
 #: stored columns of a call that its hashes do not cover and that come from the record alone
@@ -257,68 +390,71 @@ _UNHASHED = ("source_level", "native_id", "record_status", "deadline_flags", "cc
              "theme_evidence", "unmapped_labels", "raw")
 
 
-def _seen_row(rec: dict, clock: _Clock) -> dict[str, Any]:
-    """The columns of an unchanged call that a load may still change."""
-    row = {f: rec[f] for f in ("id", "source_level", "ccas_evidence", "ccas_rule")}
-    for f in ("deadline_flags", "unmapped_labels"):
-        row[f] = list(rec[f] or [])
-    for f in JSON_FIELDS:
-        row[f] = None if rec[f] is None else json.dumps(rec[f], ensure_ascii=False, sort_keys=True, default=str)
-    row["native_id"] = None if rec["native_id"] is None else str(rec["native_id"])
-    row["record_status"] = rec["status"]
-    row["status"] = current_status(rec, clock.as_of)
-    upcoming = [d for d in sorted({date.fromisoformat(str(d)) for d in rec["deadlines"] or []}) if d >= clock.as_of]
-    row["next_deadline"] = upcoming[0] if upcoming else None
-    return row
-
-
-def _differing(con: duckdb.DuckDBPyConnection, seen: list[tuple[dict, dict]]) -> list[dict]:
+def _differing(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) -> list[dict]:
     """The records among ``seen`` whose unhashed columns differ from the stored ones: they are written
     whole."""
     if not seen:
         return []
     test = " OR ".join(f"c.{f} IS DISTINCT FROM s.{f}" for f in _UNHASHED)
-    with staged(con, "_seen_calls", _arrow(con, "calls", [row for _, row in seen])):
+    columns = _call_columns(seen, [], clock, _UNHASHED)
+    with staged(con, "_seen_calls", _arrow(con, "calls", columns)):
         ids = {i for (i,) in con.execute(f"SELECT s.id FROM _seen_calls s JOIN calls c USING (id) "
                                          f"WHERE {test}").fetchall()}
-    return [rec for rec, _ in seen if rec["id"] in ids]
+    return [rec for rec in seen if rec["id"] in ids]
 
 
-def _restamp(con: duckdb.DuckDBPyConnection, seen: list[tuple[dict, dict]], written: set[str],
-             clock: _Clock) -> None:
-    """Unchanged calls: only their last sighting, status and next deadline move."""
-    rows = [row for _, row in seen if row["id"] not in written]
-    if not rows:
+def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: dict[str, str],
+                       existing: dict[str, dict], clock: _Clock, stats: LoadStats) -> dict[str, list]:
+    """The restamp columns (``id``, ``status``, ``next_deadline``, ``raw_hash``) of the calls a harvest
+    saw unchanged (not transformed again), from their stored record; each must still be stored with the
+    raw hash the harvest read, or the load fails (another load changed the warehouse meanwhile)."""
+    columns: dict[str, list] = {"id": [], "status": [], "next_deadline": [], "raw_hash": []}
+    if not unchanged:
+        return columns
+    with staged(con, "_unchanged", {"id": list(unchanged), "raw_hash": list(unchanged.values())}):
+        rows = con.execute(
+            "SELECT c.id, c.deadline_kind, c.deadlines, c.opens_on, c.record_status FROM calls c "
+            "JOIN _unchanged u ON c.id = u.id AND c.raw_hash = u.raw_hash WHERE c.source = ?", [source]).fetchall()
+    if len(rows) != len(unchanged):
+        lost = sorted(set(unchanged) - {r[0] for r in rows})
+        raise WarehouseError(f"{len(lost)} call(s) of {source} seen unchanged are no longer stored as read "
+                             f"(e.g. {lost[0]}): the warehouse changed during the harvest")
+    for call_id, kind, deadlines, opens_on, record_status in rows:
+        stored = {"deadline_kind": kind, "deadlines": deadlines or [], "opens_on": opens_on, "status": record_status}
+        columns["id"].append(call_id)
+        columns["status"].append(current_status(stored, clock.as_of))
+        columns["next_deadline"].append(next((d for d in sorted(set(stored["deadlines"])) if d >= clock.as_of),
+                                             None))
+        columns["raw_hash"].append(unchanged[call_id])
+        if existing[call_id]["status"] == "withdrawn":
+            stats.updated += 1
+        else:
+            stats.unchanged += 1
+    return columns
+
+
+def _restamp(con: duckdb.DuckDBPyConnection, columns: dict[str, list], clock: _Clock) -> None:
+    """Unchanged calls: only their last sighting, status, next deadline and raw hash move."""
+    if not columns["id"]:
         return
-    with staged(con, "_restamped", _arrow(con, "calls", rows, ("id", "status", "next_deadline"))):
+    with staged(con, "_restamped", _arrow(con, "calls", columns)):
         con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ?, status = s.status, "
-                    "next_deadline = s.next_deadline, withdrawn_at = NULL FROM _restamped s WHERE calls.id = s.id "
+                    "next_deadline = s.next_deadline, withdrawn_at = NULL, raw_hash = s.raw_hash "
+                    "FROM _restamped s WHERE calls.id = s.id "
                     "AND (calls.last_seen_at IS DISTINCT FROM ? OR calls.last_seen_run IS DISTINCT FROM ? "
                     "OR calls.status IS DISTINCT FROM s.status OR calls.next_deadline IS DISTINCT FROM "
-                    "s.next_deadline OR calls.withdrawn_at IS NOT NULL)",
+                    "s.next_deadline OR calls.withdrawn_at IS NOT NULL OR calls.raw_hash IS DISTINCT FROM s.raw_hash)",
                     [clock.at, clock.run_id, clock.at, clock.run_id])
 
 
-def _call_row(rec: dict, clock: _Clock) -> dict[str, Any]:
-    row = {f: rec[f] for f in schema.RECORD_FIELDS}
-    for f in LIST_FIELDS:
-        row[f] = list(rec[f] or [])
-    row["deadlines"] = sorted({date.fromisoformat(str(d)) for d in row["deadlines"]})
-    row["opens_on"] = date.fromisoformat(str(rec["opens_on"])) if rec["opens_on"] else None
-    for f in JSON_FIELDS:
-        row[f] = None if rec[f] is None else json.dumps(rec[f], ensure_ascii=False, sort_keys=True, default=str)
-    for f in ("amount_min", "amount_max"):
-        row[f] = None if rec[f] is None else float(rec[f])
-    row["content_hash"] = schema.content_hash(rec)
-    row["calendar_hash"] = schema.calendar_hash(rec)
-    row["canonical_url"] = schema.canonical_url(rec["url"])
-    row["native_id"] = None if rec["native_id"] is None else str(rec["native_id"])
-    row["record_status"] = rec["status"]
-    row["status"] = current_status(rec, clock.as_of)
-    upcoming = [d for d in row["deadlines"] if d >= clock.as_of]
-    row["next_deadline"] = upcoming[0] if upcoming else None
-    row.update(last_seen_at=clock.at, last_seen_run=clock.run_id, withdrawn_at=None)
-    return row
+def _restamp_sources(con: duckdb.DuckDBPyConnection, ids: list[str], clock: _Clock) -> None:
+    """Provenance of calls seen unchanged: their stored URL was seen again."""
+    if not ids:
+        return
+    with staged(con, "_again", {"id": ids}):
+        con.execute("UPDATE call_sources SET last_seen_at = ?, last_run_id = ? FROM calls c "
+                    "WHERE call_sources.call_id = c.id AND call_sources.url = c.url "
+                    "AND c.id IN (SELECT id FROM _again)", [clock.at, clock.run_id])
 
 
 def current_status(rec: dict, as_of: date) -> str:
@@ -339,21 +475,33 @@ _ARROW_TYPES = {
 }
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict],
-           names: Iterable[str] | None = None) -> pa.Table:
-    """Dict rows (their keys, or ``names``) as an Arrow table typed from the table's own columns."""
-    columns = con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                          f"WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()
-    names = set(rows[0] if names is None else names)
-    return pa.table({c: pa.array([r[c] for r in rows], type=_ARROW_TYPES[t]) for c, t in columns if c in names})
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, pa.DataType]]:
+    return [(c, _ARROW_TYPES[t]) for c, t in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall()]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *, verb: str = "INSERT",
-            replace: tuple[str, ...] = ()) -> None:
-    """Insert dict rows through an Arrow table typed from the table's own columns; first delete the rows
-    with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's upsert)."""
-    rows = list(rows)
-    if not rows:
+#: Arrow's default pool (mimalloc) keeps far more memory than these short-lived tables need (about 4× at
+#: 3 500 calls); the C library's pool returns it
+_POOL = pa.system_memory_pool()
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> pa.Table:
+    """Python columns as an Arrow table typed from the table's own columns (those given)."""
+    return pa.table({c: pa.array(columns[c], type=t, memory_pool=_POOL)
+                     for c, t in _column_types(con, table) if c in columns})
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[str, list], *,
+            verb: str = "INSERT", replace: tuple[str, ...] = ()) -> None:
+    """Insert rows (dicts, or columns) through an Arrow table typed from the table's own columns; first
+    delete the rows with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's
+    upsert)."""
+    if isinstance(rows, list):
+        if not rows:
+            return
+        rows = {k: [r[k] for r in rows] for k in rows[0]}
+    if not next(iter(rows.values()), None):
         return
     with staged(con, "_staging", _arrow(con, table, rows)):
         if replace:
@@ -362,32 +510,33 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict], *,
         con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
 
 
-def _write_calls(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    _insert(con, "calls", rows, replace=("id",))
-
-
-def _write_versions(con: duckdb.DuckDBPyConnection, versions: list[dict], clock: _Clock) -> None:
-    if not versions:
+def _write_versions(con: duckdb.DuckDBPyConnection, columns: dict[str, list], olds: list[dict | None],
+                    clock: _Clock) -> None:
+    """A version for each of the first ``len(olds)`` calls of ``columns`` (new, or a hash changed)."""
+    if not olds:
         return
-    previous = _previous_records(con, [(v["row"]["id"], v["previous"]) for v in versions if v["previous"]])
-    replaced = [v["row"]["id"] for v in versions if v["previous"]]
+    ids = columns["id"][:len(olds)]
+    previous = _previous_records(con, [(i, old["version"]) for i, old in zip(ids, olds, strict=True) if old])
+    replaced = [i for i, old in zip(ids, olds, strict=True) if old]
     if replaced:
         with staged(con, "_closing", {"call_id": replaced}):
             con.execute("UPDATE call_versions SET valid_to = ? WHERE valid_to IS NULL "
                         "AND call_id IN (SELECT call_id FROM _closing)", [clock.at])
-    out = []
-    for item in versions:
-        row = item["row"]
-        record = version_record(row)
-        if item["previous"] is None:
-            kind, text = "new", "first seen"
-        else:
-            kind, text = describe_changes(previous.get(row["id"]), record)
-        out.append({"call_id": row["id"], "version": row["version"], "valid_from": clock.at, "valid_to": None,
-                    "run_id": clock.run_id, "change_kind": kind, "changes": text,
-                    "content_hash": row["content_hash"], "calendar_hash": row["calendar_hash"],
-                    "record": json.dumps(record, ensure_ascii=False, sort_keys=True)})
-    _insert(con, "call_versions", out, replace=("call_id", "version"))
+    fields = schema.CONTENT_FIELDS + schema.CALENDAR_FIELDS
+    rows = zip(*(columns[f] for f in fields), strict=True)
+    kinds, texts, records = [], [], []
+    for call_id, old, values in zip(ids, olds, rows, strict=False):  # rows also holds unversioned calls
+        record = version_record(dict(zip(fields, values, strict=True)))
+        kind, text = ("new", "first seen") if old is None else describe_changes(previous.get(call_id), record)
+        kinds.append(kind)
+        texts.append(text)
+        records.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    count = len(olds)
+    _insert(con, "call_versions", {
+        "call_id": ids, "version": columns["version"][:count], "valid_from": [clock.at] * count,
+        "valid_to": [None] * count, "run_id": [clock.run_id] * count, "change_kind": kinds, "changes": texts,
+        "content_hash": columns["content_hash"][:count], "calendar_hash": columns["calendar_hash"][:count],
+        "record": records}, replace=("call_id", "version"))
 
 
 def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict[str, dict]:

@@ -25,17 +25,21 @@ _SHOW_VALUES = ("title", "funder", "programme", "perimeter_scale", "perimeter_la
 _QUOTED = ("title", "funder", "programme", "perimeter_label")
 
 
+_VERSIONED = schema.CONTENT_FIELDS + schema.CALENDAR_FIELDS
+
+
 def version_record(row: dict[str, Any]) -> dict[str, Any]:
-    """The content and calendar fields of a call row, in JSON form (dates as ISO text)."""
-    return {f: _plain(row.get(f)) for f in schema.CONTENT_FIELDS + schema.CALENDAR_FIELDS}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    """The content and calendar fields of a call row, in JSON form (dates as ISO text; every versioned
+    field is a scalar or a flat list)."""
+    out = {f: row.get(f) for f in _VERSIONED}
+    for f, value in out.items():
+        if value is None or type(value) is str:
+            continue
+        if isinstance(value, (list, tuple)):
+            out[f] = [v.isoformat() if isinstance(v, date) else v for v in value]
+        elif isinstance(value, date):
+            out[f] = value.isoformat()
+    return out
 
 
 def describe_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, str]:

@@ -280,3 +280,17 @@ def test_an_old_warehouse_is_upgraded_and_a_failed_migration_rolls_back(db, monk
     monkeypatch.undo()
     assert one(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'") == [(0,)]
     assert 99 not in {r[0] for r in one(db, "SELECT version FROM schema_migrations")}
+
+
+def test_a_record_without_the_transforms_hashes_is_quarantined(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    good = record(native_id="good")
+    stats = load_harvest(db, [batch(SRC, [good, dict(record(native_id="nohash"), content_hash=""),
+                                          dict(record(native_id="upper"), calendar_hash="A" * 32)])],
+                         now=at("2026-11-02"), run_id="r1")
+    assert (stats[SRC].new, stats[SRC].rejected) == (1, 2)
+    con = duckdb.connect(str(db), read_only=True)
+    reasons = [r for (r,) in con.execute("SELECT reason FROM quarantine ORDER BY native_id").fetchall()]
+    con.close()
+    assert reasons == ["content_hash '' is not a hash computed by the transforms",
+                       "calendar_hash 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' is not a hash computed by the transforms"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -30,16 +33,94 @@ def export_weekly(db_path: str | Path, *, now: datetime, week: str | None = None
     if csv_delimiter not in (",", ";"):
         raise ValueError(f"CSV delimiter must be ',' or ';', not {csv_delimiter!r}")
     writer = importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
-    con = connect(db_path, read_only=True)
-    try:
-        digest = build_digest(con, now=now, week=week, region=region, departement=departement,
-                              themes=themes, ccas=ccas)
-    finally:
-        con.close()
+    digest = read_digest(db_path, now=now, week=week, region=region, departement=departement, themes=themes,
+                         ccas=ccas)
     path = Path(output) if output else settings.paths().exports_dir / f"weekly-{digest.week}.{fmt}"
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"delimiter": csv_delimiter} if fmt == "csv" else {}
     return _write_atomically(writer.write, digest, path, options)
+
+
+def read_digest(db_path: str | Path, *, now: datetime, **options) -> Digest:
+    """The digest read from ``db_path`` (opened read-only); ``options`` as :func:`build_digest`'s."""
+    con = connect(db_path, read_only=True)
+    try:
+        return build_digest(con, now=now, **options)
+    finally:
+        con.close()
+
+
+#: raise when a writer's output changes for the same digest, so files written before are regenerated
+EXPORTS_VERSION = 1
+
+
+@dataclass
+class DigestFiles:
+    """What :func:`write_weekly_files` did: the current file of each format (written or already up to
+    date), the formats that failed, and the files left as they were."""
+
+    paths: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+
+
+def digest_key(digest: Digest) -> str:
+    """A hash of everything a digest shows except the time it was generated: its week, window dates,
+    reference day, filters and every item of every section."""
+    parts = [EXPORTS_VERSION, digest.title, digest.week, digest.start.date().isoformat(),
+             digest.end.date().isoformat(), digest.reference.isoformat(), repr(sorted(digest.filters.items()))]
+    for section in digest.sections:
+        parts.append(section.key)
+        parts += (repr(item) for item in section.items)
+    return hashlib.sha256("\n".join(map(str, parts)).encode("utf-8")).hexdigest()
+
+
+def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str] | tuple[str, ...],
+                       directory: Path) -> DigestFiles:
+    """This week's digest, read once, in each of ``formats`` as ``directory/weekly-<week>.<fmt>``.
+
+    A file whose format was last written from the same digest (same :func:`digest_key`, recorded in
+    ``directory/.weekly-<week>.state.json``) and that still exists is left untouched, so a harvest that
+    changed nothing the digest shows writes nothing. A failing format is reported, not raised."""
+    out = DigestFiles()
+    try:
+        digest = read_digest(db_path, now=now)
+    except Exception as exc:
+        out.errors += [f"{fmt}: {type(exc).__name__}: {exc}" for fmt in formats]
+        return out
+    key = digest_key(digest)
+    directory.mkdir(parents=True, exist_ok=True)
+    state_path = directory / f".weekly-{digest.week}.state.json"
+    state = _read_state(state_path)
+    before = dict(state)
+    for fmt in formats:
+        path = directory / f"weekly-{digest.week}.{fmt}"
+        if state.get(fmt) == key and path.is_file():
+            out.paths.append(path)
+            out.unchanged.append(path)
+            continue
+        try:
+            if fmt not in FORMATS:
+                raise ValueError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
+            writer = importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
+            out.paths.append(_write_atomically(writer.write, digest, path, {}))
+            state[fmt] = key
+        except Exception as exc:
+            state.pop(fmt, None)
+            out.errors.append(f"{fmt}: {type(exc).__name__}: {exc}")
+    if state != before:
+        tmp = state_path.with_name(state_path.name + ".tmp")
+        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+        tmp.replace(state_path)
+    return out
+
+
+def _read_state(path: Path) -> dict[str, str]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) else {}
 
 
 def _write_atomically(write, digest: Digest, path: Path, options: dict) -> Path:

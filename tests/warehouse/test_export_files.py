@@ -1,0 +1,134 @@
+"""The harvest's export files: the digest is read once, the ICS and JSON writers give the exact output of
+the libraries they replace, and files are rewritten only when what the digest shows changed."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar, Event
+from icalendar.parser.string import _foldline
+
+from tests.warehouse.factory import at, batch, record
+from warehouse.exports import ics
+from warehouse.exports.digest import dumps, to_jsonable
+from warehouse.exports.weekly import read_digest, write_weekly_files
+from warehouse.load import load_harvest
+from warehouse.snapshot import publish
+
+SRC = "region_nouvelle_aquitaine"
+FORMATS = ("html", "md", "csv", "json", "ics", "atom")
+
+
+def icalendar_reference(digest) -> bytes:
+    """The calendar as the ``icalendar`` library builds it (what ``ics.write`` replaced)."""
+    cal = Calendar()
+    cal.add("prodid", "-//aap//appels a projets CCAS-CIAS//FR")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", digest.title)
+    for item in digest.unique_items():
+        for rank, deadline in enumerate(item.deadlines):
+            if deadline < digest.reference:
+                continue
+            ev = Event()
+            ev.add("uid", ics.event_uid(item.id, rank))
+            withdrawn = item.status == "withdrawn"
+            ev.add("summary", f"{'Retiré' if withdrawn else 'Date limite'} : {item.title}")
+            if withdrawn:
+                ev.add("status", "CANCELLED")
+            ev.add("dtstart", deadline)
+            ev.add("dtend", deadline + timedelta(days=1))
+            ev.add("dtstamp", digest.generated_at)
+            ev.add("sequence", item.version)
+            ev.add("url", item.url)
+            ev.add("description", "\n".join(filter(None, [
+                f"Financeur : {item.funder or 'non précisé'}", f"Périmètre : {item.perimeter}",
+                f"Montant : {item.amount_text}", f"Éligibilité : {item.ccas_label}",
+                item.ccas_evidence, item.url])))
+            ev.add("categories", [item.theme_label])
+            ev.add("transp", "TRANSPARENT")
+            cal.add_component(ev)
+    return cal.to_ical()
+
+
+def harvest(db, snap, records, day):
+    load_harvest(db, [batch(SRC, records)], now=at(day), run_id=f"run-{day}")
+    publish(db, snap)
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    db, snap = tmp_path / "warehouse.duckdb", tmp_path / "warehouse_readonly.duckdb"
+    tricky = record(native_id="tricky", title="Appel ; à, projets \\ « très » " + "long é" * 40,
+                    ccas_evidence="Ligne 1\nLigne 2\r\nLigne 3, \\N fin; " + "^" * 80,
+                    deadlines=["2026-11-30", "2027-01-15"], deadline_kind="multiple")
+    gone = record(native_id="gone", title="AMI retiré")
+    harvest(db, snap, [tricky, gone, record(native_id="plain")], "2026-11-16")
+    harvest(db, snap, [tricky, record(native_id="plain")], "2026-11-18")
+    harvest(db, snap, [tricky, record(native_id="plain")], "2026-11-20")
+    return db, snap
+
+
+def test_fold_matches_icalendar_on_any_text():
+    rng = random.Random(7)
+    alphabet = "ab \\^;,é€😀\u00a0x"
+    for _ in range(2000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        assert ics.fold(line) == _foldline(line).encode("utf-8"), line
+
+
+def test_ics_is_byte_identical_to_icalendar_and_parses_back(warehouse):
+    _, snap = warehouse
+    digest = read_digest(snap, now=at("2026-11-20", hour=7))
+    assert any(i.status == "withdrawn" for i in digest.unique_items())
+    path = ics.write(digest, snap.parent / "w.ics")
+    assert path.read_bytes() == icalendar_reference(digest)
+    events = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
+    assert len(events) == 4
+    assert all(len(line) <= 75 for line in path.read_bytes().split(b"\r\n"))
+
+
+def test_json_text_is_the_standard_librarys():
+    value = {"a": [], "b": {}, "c": [1.5, 2, None, True, False, "é\n\"\\\u2028\x00"], "d": {"x": [[]], "y": [{}]},
+             "e": at("2026-01-01"), "f": at("2026-01-01").date(), 1: "int key", None: 1, "t": (1, 2)}
+    assert dumps(value) == json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+
+
+def _stamps(directory):
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_ino) for p in directory.iterdir()}
+
+
+def test_exports_are_skipped_until_the_digest_changes(warehouse, tmp_path):
+    db, snap = warehouse
+    out = tmp_path / "exports"
+    now = at("2026-11-20", hour=7)
+    first = write_weekly_files(snap, now=now, formats=FORMATS, directory=out)
+    assert not first.errors and not first.unchanged and len(first.paths) == len(FORMATS)
+    before = _stamps(out)
+
+    again = write_weekly_files(snap, now=now + timedelta(minutes=5), formats=FORMATS, directory=out)
+    assert again.unchanged == again.paths == first.paths
+    assert _stamps(out) == before, "nothing the digest shows changed: no file is rewritten"
+
+    (out / "weekly-2026-W47.md").unlink()
+    missing = write_weekly_files(snap, now=now, formats=FORMATS, directory=out)
+    assert [p.name for p in missing.paths if p not in missing.unchanged] == ["weekly-2026-W47.md"]
+
+    # a deadline moves: every format is written again
+    moved = record(native_id="plain", deadlines=["2027-02-01"])
+    harvest(db, snap, [moved, record(native_id="tricky")], "2026-11-20")
+    changed = write_weekly_files(snap, now=now, formats=FORMATS, directory=out)
+    assert not changed.unchanged and not changed.errors
+    assert "2027-02-01" in (out / "weekly-2026-W47.json").read_text(encoding="utf-8")
+
+    # the same warehouse on another day: the window and the reference day move, so the digest is new
+    later = write_weekly_files(snap, now=now + timedelta(days=1), formats=FORMATS, directory=out)
+    assert not later.unchanged
+
+
+def test_an_unreadable_snapshot_is_reported_per_format(tmp_path):
+    files = write_weekly_files(tmp_path / "none.duckdb", now=at("2026-11-20"), formats=("md", "ics"),
+                               directory=tmp_path / "exports")
+    assert not files.paths and [e.split(":")[0] for e in files.errors] == ["md", "ics"]
