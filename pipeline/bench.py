@@ -4,7 +4,7 @@ For each size N the bench serves a :mod:`pipeline.synthetic` portal of N calls (
 measures, in this order:
 
 1. **bare crawl** — the same spiders, requests and concurrency as a harvest, items discarded (no feed,
-   no HTTP cache): what Scrapy alone costs;
+   no page store): what Scrapy alone costs;
 2. **full pipeline** — :func:`pipeline.run.harvest` (crawl + transforms + load + snapshot + weekly
    exports) in a child process, its peak memory sampled over the whole process tree (crawls included);
 3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
@@ -48,8 +48,9 @@ ANCHOR = date(2026, 10, 1)
 DEFAULT_SIZES = (1000, 5000, 10000, 20000)
 MARK_START = "<!-- bench:start (written by `aap bench`; edit outside the markers) -->"
 MARK_END = "<!-- bench:end -->"
-#: the bare crawl: no feed export, no HTTP cache; everything else as in a harvest
-BARE_SETTINGS = {"FEEDS": {}, "HTTPCACHE_ENABLED": False}
+#: the bare crawl: no feed export, no page store (so no conditional request, nothing re-emitted), no HTTP
+#: cache; everything else as in a harvest
+BARE_SETTINGS = {"FEEDS": {}, "AAP_PAGE_STORE": "", "HTTPCACHE_ENABLED": False}
 
 
 # --- memory of a process tree ----------------------------------------------------------------------

@@ -33,6 +33,11 @@ class CrawlResult:
     errors: list[str] = field(default_factory=list)
     failed_urls: list[str] = field(default_factory=list)
     bytes_downloaded: int = 0
+    #: pages the portal confirmed unchanged (304) and that were not parsed again; detail pages not asked
+    #: for (card unchanged, confirmed recently); items re-emitted from the page store (see spiders.pagestore)
+    pages_unchanged: int = 0
+    details_not_asked: int = 0
+    items_replayed: int = 0
     duration_s: float = 0.0
     started_at: str = ""
     finished_at: str = ""
@@ -89,8 +94,8 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     if base_url:
         settings.update(project_settings.DEMO_SETTINGS, priority="project")
     settings.set("FEEDS", {str(out): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
-    # the HTTP cache of conditional requests lives next to the raw output (one folder per source)
-    settings.set("HTTPCACHE_DIR", str(Path(out).resolve().parent / "httpcache"))
+    # the page store (validators + what each page gave) lives next to the raw output, one file per source
+    settings.set("AAP_PAGE_STORE", str(Path(out).resolve().parent / "pages" / f"{source}.pickle"))
     if log_path:
         settings.set("LOG_FILE", str(log_path))
     for k, v in overrides.items():
@@ -136,6 +141,9 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
         requests=int(stats.get("downloader/request_count", 0)), responses=dict(Counter(responses)),
         errors=errors[:50], failed_urls=failed_urls[:200],
         bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
+        pages_unchanged=int(stats.get("aap/pages_unchanged", 0)),
+        details_not_asked=int(stats.get("aap/details_not_asked", 0)),
+        items_replayed=int(stats.get("aap/items_replayed", 0)),
         duration_s=round(time.monotonic() - t0, 3), started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=finish_reason,
         reason=reason, out=str(out))
