@@ -11,8 +11,10 @@ off (the bench's bare crawl).
 
 Scrapy components the crawls never use are left out, which also shortens each crawl process's start-up:
 the remote-control server (an HTTP endpoint that runs code, on by default since Scrapy 2.19), the telnet
-console, and the ``s3``/``ftp``/``file``/``data`` download handlers.
+console, the cookies middleware, and the ``s3``/``ftp``/``file``/``data`` download handlers.
 """
+
+from scrapy.settings import default_settings as _scrapy
 
 from pipeline.settings import USER_AGENT
 from spiders.middlewares import ENCODING_REPAIR_PRIORITY, FINAL_FAILURES_PRIORITY
@@ -39,6 +41,7 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {"jsonlines": "spiders.exporters.JsonLinesExporter"}
 #: one item per page: Scrapy's default of 100 parallel slots per response costs more than it saves
 CONCURRENT_ITEMS = 8
 #: Scrapy's HTTP cache stays off: the page store keeps validators and what each page gave, not bodies
@@ -50,11 +53,13 @@ AAP_PAGE_STORE = ""
 #: A change on a detail page that leaves its card unchanged is seen at most this late.
 AAP_DETAIL_MAX_AGE_DAYS = 7
 REMOTE_CONTROL_ENABLED = False
-EXTENSIONS = {
-    "scrapy.extensions.remote_control.RemoteControl": None,
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "scrapy.extensions.memdebug.MemoryDebugger": None,
-}
+#: components left out of Scrapy's own lists (naming one ``None`` in EXTENSIONS or DOWNLOADER_MIDDLEWARES
+#: would still import it: Scrapy resolves the names it is given): remote control (it imports aiohttp), telnet,
+#: memory debugger, cookies (off: COOKIES_ENABLED; it imports tldextract), Scrapy's HTTP cache
+EXTENSIONS_BASE = {k: v for k, v in _scrapy.EXTENSIONS_BASE.items()
+                   if k.rsplit(".", 1)[-1] not in ("RemoteControl", "TelnetConsole", "MemoryDebugger")}
+DOWNLOADER_MIDDLEWARES_BASE = {k: v for k, v in _scrapy.DOWNLOADER_MIDDLEWARES_BASE.items()
+                               if k.rsplit(".", 1)[-1] not in ("CookiesMiddleware", "HttpCacheMiddleware")}
 DOWNLOAD_HANDLERS = {"s3": None, "ftp": None, "file": None, "data": None}
 DOWNLOADER_MIDDLEWARES = {
     "spiders.pagestore.ConditionalRequests": CONDITIONAL_PRIORITY,
