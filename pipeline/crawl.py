@@ -129,6 +129,11 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     process.crawl(crawler, **kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    # items re-emitted from the page store join the raw JSONL once Scrapy has closed its feed
+    store = getattr(crawler, "aap_page_store", None)
+    if store is not None and store.replayed:
+        with open(out, "ab") as fh:
+            fh.writelines(store.replayed)
 
     responses = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                  if k.startswith("downloader/response_status_count/")}
@@ -137,7 +142,7 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     if failed_urls:
         errors.append(f"{len(failed_urls)} page(s) lost after retries (download error or HTTP error), "
                       f"first: {failed_urls[0]}")
-    items = int(stats.get("item_scraped_count", 0))
+    items = int(stats.get("item_scraped_count", 0)) + int(stats.get("aap/items_replayed", 0))
     ok, reason = True, ""
     if errors:
         ok, reason = False, f"{len(errors)} error(s); first: {errors[0]}"

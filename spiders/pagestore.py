@@ -8,6 +8,10 @@ spider drew from the page: its raw items and its follow-up requests. Not the pag
 * :class:`ConditionalRequests` (downloader middleware) asks for every stored page with
   ``If-None-Match``/``If-Modified-Since``. On a 304 the callback is not run: :class:`PageReplay` re-emits the
   stored items and follow-up requests instead (the follow-ups are asked for in their turn).
+* Items are stored as their raw JSONL lines (encoded as the feed encodes them). A re-emitted item does not
+  go through Scrapy's item machinery again (signals, feed exporter: most of a rerun's cost): its line is
+  kept in :attr:`PageStore.replayed` and :mod:`pipeline.crawl` appends those lines to the raw JSONL once
+  the crawl has ended, and counts them among the crawl's items.
 * A detail page requested with ``meta[CARD]`` carries, in its arguments, what the listing says of it (its
   card). While the listing says the same and the portal confirmed the page less than
   ``AAP_DETAIL_MAX_AGE_DAYS`` ago, the page is not asked for: its stored items are re-emitted. A changed card
@@ -35,6 +39,7 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.utils.serialize import ScrapyJSONEncoder
 
 #: request meta key marking a detail request whose ``cb_kwargs`` are the listing's card of the page
 CARD = "aap_card"
@@ -45,7 +50,7 @@ CONDITIONAL_PRIORITY = 900
 #: closest to the spider (the built-in spider middlewares are at 50–900): sees the callback's own output
 REPLAY_PRIORITY = 950
 #: bump when :class:`Page` changes: an older store is ignored (the next crawl is a full one)
-FORMAT = 1
+FORMAT = 2
 #: headers that make a request unfit to store (credentials)
 SECRET_HEADERS = (b"Authorization", b"Proxy-Authorization", b"Cookie", b"X-Auth-Token", b"X-Api-Key")
 VALIDATORS = {b"ETag": b"If-None-Match", b"Last-Modified": b"If-Modified-Since"}
@@ -54,12 +59,12 @@ VALIDATORS = {b"ETag": b"If-None-Match", b"Last-Modified": b"If-Modified-Since"}
 @dataclass
 class Page:
     """What one page gave: validators, when last confirmed (epoch seconds), the request's arguments, the
-    raw items and the follow-up requests (as :func:`request_data` dicts)."""
+    raw items (their JSONL lines) and the follow-up requests (as :func:`request_data` dicts)."""
 
     validators: dict[bytes, bytes]
     checked: float
     cb_kwargs: dict[str, Any]
-    items: list[Any] = field(default_factory=list)
+    items: list[bytes] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -71,6 +76,8 @@ class PageStore:
         self.old: dict[bytes, Page] = {}
         self.new: dict[bytes, Page] = {}
         self.dropped: set[bytes] = set()
+        #: JSONL lines of the items re-emitted in this crawl (appended to the raw JSONL after the crawl)
+        self.replayed: list[bytes] = []
         try:
             with open(path, "rb") as fh:
                 data = pickle.load(fh)
@@ -199,6 +206,8 @@ class PageReplay:
         self.stats = crawler.stats
         self.max_age = float(crawler.settings.getfloat("AAP_DETAIL_MAX_AGE_DAYS", 7.0)) * 86400
         self.crawler = crawler
+        # the raw feed's encoding of an item (pipeline.crawl writes the feed as UTF-8 JSON Lines)
+        self.encode = ScrapyJSONEncoder(ensure_ascii=False).encode
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PageReplay:
@@ -230,7 +239,7 @@ class PageReplay:
                 yield from self.follow(out, spider)
             else:
                 if page is not None:
-                    page.items.append(out)
+                    page.items.append((self.encode(out) + "\n").encode("utf-8"))
                 yield out
         if page is not None:
             self.store.put(self.fingerprint(request), page)
@@ -250,9 +259,10 @@ class PageReplay:
         yield from self.replay(page, spider)
 
     def replay(self, page: Page, spider: Any) -> Any:
-        for item in page.items:
-            self.stats.inc_value("aap/items_replayed")
-            yield dict(item)
+        """The page's follow-up requests (through :meth:`follow`); its items' lines go to the store's
+        ``replayed`` list."""
+        self.store.replayed.extend(page.items)
+        self.stats.inc_value("aap/items_replayed", len(page.items))
         for data in page.requests:
             yield from self.follow(rebuild(data, spider), spider)
 
