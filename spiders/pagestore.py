@@ -19,6 +19,9 @@ spider drew from the page: its raw items and its follow-up requests. Not the pag
   that changes while its card stays the same is seen at most ``AAP_DETAIL_MAX_AGE_DAYS`` late.
 * The store never stands in for a failure: a download error or an HTTP error drops the page from the store,
   and the failure goes on to the retry middleware and the crawl statistics as before.
+* The store belongs to the spider's code: it records a hash of the source files of the spider class and its
+  bases (and of this module); when any of them changes, the old store is ignored and the next crawl parses
+  every page again, so a fixed parser never leaves items of the old one in place.
 * Pages fetched with credentials (``Authorization``, a token header, cookies) and pages whose follow-up
   requests carry them are never stored, nor are POST answers: nothing secret is written to disk.
 
@@ -29,6 +32,8 @@ Statistics: ``aap/pages_unchanged`` (304s answered from the store), ``aap/detail
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 import pickle
 import time
@@ -71,8 +76,9 @@ class Page:
 class PageStore:
     """The pages of one source, loaded at the start of a crawl and written once at its end."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, code: str = ""):
         self.path = path
+        self.code = code
         self.old: dict[bytes, Page] = {}
         self.new: dict[bytes, Page] = {}
         self.dropped: set[bytes] = set()
@@ -81,7 +87,7 @@ class PageStore:
         try:
             with open(path, "rb") as fh:
                 data = pickle.load(fh)
-            if data.get("format") == FORMAT:
+            if data.get("format") == FORMAT and data.get("code") == code:
                 self.old = data["pages"]
         except FileNotFoundError:
             pass
@@ -112,7 +118,7 @@ class PageStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            pickle.dump({"format": FORMAT, "pages": pages}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"format": FORMAT, "code": self.code, "pages": pages}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.path)
 
 
@@ -138,6 +144,16 @@ def rebuild(data: dict[str, Any], spider: Any) -> Request:
                    cb_kwargs=dict(data["cb_kwargs"]), priority=data["priority"], dont_filter=data["dont_filter"])
 
 
+def code_hash(spider_cls: type) -> str:
+    """Hash of the source files of ``spider_cls``, of its aap bases and of this module: what the stored
+    outputs were drawn with."""
+    digest = hashlib.sha256()
+    files = {inspect.getsourcefile(c) for c in spider_cls.__mro__ if c.__module__.split(".")[0] == "spiders"}
+    for name in sorted({*(f for f in files if f), __file__}):
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()
+
+
 def _store(crawler: Any) -> PageStore:
     """The crawl's store, shared by both middlewares; NotConfigured when ``AAP_PAGE_STORE`` is empty."""
     store = getattr(crawler, "aap_page_store", None)
@@ -145,7 +161,7 @@ def _store(crawler: Any) -> PageStore:
         path = crawler.settings.get("AAP_PAGE_STORE") or ""
         if not path:
             raise NotConfigured("AAP_PAGE_STORE is not set")
-        store = crawler.aap_page_store = PageStore(Path(path))
+        store = crawler.aap_page_store = PageStore(Path(path), code_hash(crawler.spidercls))
 
         def closed(spider: Any, reason: str) -> None:
             failures = getattr(crawler, "aap_final_failures", [])

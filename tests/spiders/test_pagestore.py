@@ -7,7 +7,8 @@ from pathlib import Path
 
 import scrapy
 
-from spiders.pagestore import Page, PageStore, rebuild, request_data
+from spiders.pagestore import Page, PageStore, code_hash, rebuild, request_data
+from spiders.registry import get_spider
 
 
 class _Spider(scrapy.Spider):
@@ -61,3 +62,14 @@ def test_requests_with_credentials_are_never_stored() -> None:
     for header in ("Authorization", "X-Auth-Token", "Cookie"):
         secret = scrapy.Request("https://example.org/p", callback=spider.parse_list, headers={header: "s3cret"})
         assert request_data(secret, spider) is None, header
+
+
+def test_a_store_of_other_spider_code_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "s.pickle"
+    code = code_hash(get_spider("grand_est"))
+    assert code != code_hash(get_spider("nouvelle_aquitaine"))
+    store = PageStore(path, code)
+    store.put(b"a", Page({}, time.time(), {}))
+    store.save(complete=True)
+    assert PageStore(path, code).get(b"a") is not None
+    assert PageStore(path, code + "-changed").get(b"a") is None
