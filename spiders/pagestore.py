@@ -13,10 +13,12 @@ spider drew from the page: its raw items and its follow-up requests. Not the pag
   kept in :attr:`PageStore.replayed` and :mod:`pipeline.crawl` appends those lines to the raw JSONL once
   the crawl has ended, and counts them among the crawl's items.
 * A detail page requested with ``meta[CARD]`` carries, in its arguments, what the listing says of it (its
-  card). While the listing says the same and the portal confirmed the page less than
-  ``AAP_DETAIL_MAX_AGE_DAYS`` ago, the page is not asked for: its stored items are re-emitted. A changed card
-  means a new request; an older page is revalidated (a 304 then re-emits it). The trade-off: a detail page
-  that changes while its card stays the same is seen at most ``AAP_DETAIL_MAX_AGE_DAYS`` late.
+  card). While the listing says the same and the portal confirmed the page recently, the page is not asked
+  for: its stored items are re-emitted. A changed card means a new request; an older page is revalidated
+  (a 304 then re-emits it). "Recently" is between half of ``AAP_DETAIL_MAX_AGE_DAYS`` and all of it, drawn
+  per page from its fingerprint, so that revalidations spread over several harvests instead of all falling
+  on one. The trade-off: a detail page that changes while its card stays the same is seen at most
+  ``AAP_DETAIL_MAX_AGE_DAYS`` late.
 * The store never stands in for a failure: a download error or an HTTP error drops the page from the store,
   and the failure goes on to the retry middleware and the crawl statistics as before.
 * The store belongs to the spider's code: it records a hash of the source files of the spider class and its
@@ -233,8 +235,8 @@ class PageReplay:
         spider = spider or self.crawler.spider
         request = response.request
         fp = response.meta.get(REPLAY)
-        if fp is not None and response.status == 304:
-            page = self.store.get(fp)
+        page = self.unchanged(response)
+        if page is not None:
             page.checked = time.time()
             self.store.put(fp, page)
             # the callback's generator is left unstarted: the page is not parsed again
@@ -260,6 +262,11 @@ class PageReplay:
         if page is not None:
             self.store.put(self.fingerprint(request), page)
 
+    def unchanged(self, response: Response) -> Page | None:
+        """The stored page a 304 answers for (None for any other response)."""
+        fp = response.meta.get(REPLAY)
+        return self.store.get(fp) if fp is not None and response.status == 304 else None
+
     def follow(self, request: Request, spider: Any) -> Any:
         """A follow-up request, or the stored items of a detail page that need not be asked for."""
         if not request.meta.get(CARD):
@@ -267,12 +274,16 @@ class PageReplay:
             return
         fp = self.fingerprint(request)
         page = self.store.get(fp)
-        if page is None or page.cb_kwargs != request.cb_kwargs or time.time() - page.checked >= self.max_age:
+        if page is None or page.cb_kwargs != request.cb_kwargs or time.time() - page.checked >= self.max_age_of(fp):
             yield request
             return
         self.store.keep(fp, page)
         self.stats.inc_value("aap/details_not_asked")
         yield from self.replay(page, spider)
+
+    def max_age_of(self, fp: bytes) -> float:
+        """How long the detail page ``fp`` is re-emitted unasked: from half the max age to all of it."""
+        return self.max_age * (0.5 + fp[0] / 510)
 
     def replay(self, page: Page, spider: Any) -> Any:
         """The page's follow-up requests (through :meth:`follow`); its items' lines go to the store's
@@ -284,7 +295,6 @@ class PageReplay:
 
     async def process_spider_output_async(self, response: Response, result: Any, spider: Any = None) -> Any:
         # an async callback's output is gathered first; on a 304 the callback is not started
-        outputs = [] if response.meta.get(REPLAY) is not None and response.status == 304 else \
-            [out async for out in result]
+        outputs = [] if self.unchanged(response) is not None else [out async for out in result]
         for out in self.process_spider_output(response, outputs, spider):
             yield out

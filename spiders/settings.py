@@ -49,8 +49,9 @@ HTTPCACHE_ENABLED = False
 #: where the page store of this crawl lives ("" = no store); :mod:`pipeline.crawl` sets it per source
 AAP_PAGE_STORE = ""
 #: a detail page whose listing card is unchanged is re-emitted from the store without asking the portal
-#: while it was confirmed less than this many days ago; then it is revalidated (one conditional request).
-#: A change on a detail page that leaves its card unchanged is seen at most this late.
+#: while it was confirmed less than this many days ago (half to all of it, spread per page); then it is
+#: revalidated (one conditional request). A change on a detail page that leaves its card unchanged is
+#: seen at most this late.
 AAP_DETAIL_MAX_AGE_DAYS = 7
 REMOTE_CONTROL_ENABLED = False
 #: components left out of Scrapy's own lists (naming one ``None`` in EXTENSIONS or DOWNLOADER_MIDDLEWARES

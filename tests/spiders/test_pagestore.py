@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import scrapy
 
-from spiders.pagestore import Page, PageStore, code_hash, rebuild, request_data
+from spiders.pagestore import Page, PageReplay, PageStore, code_hash, rebuild, request_data
 from spiders.registry import get_spider
 
 
@@ -73,3 +74,10 @@ def test_a_store_of_other_spider_code_is_ignored(tmp_path: Path) -> None:
     store.save(complete=True)
     assert PageStore(path, code).get(b"a") is not None
     assert PageStore(path, code + "-changed").get(b"a") is None
+
+
+def test_detail_pages_are_revalidated_between_half_and_all_of_the_max_age() -> None:
+    holder = SimpleNamespace(max_age=7 * 86400)
+    ages = [PageReplay.max_age_of(holder, bytes([b]) + b"rest") for b in range(256)]
+    assert min(ages) == 3.5 * 86400 and max(ages) == 7 * 86400
+    assert PageReplay.max_age_of(SimpleNamespace(max_age=0), b"\xff") == 0
