@@ -57,7 +57,7 @@ def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: f
     out.parent.mkdir(parents=True, exist_ok=True)
     stats_path = out.with_suffix(".stats.json")
     log_path = out.with_suffix(".log")
-    for p in (out, stats_path):
+    for p in (out, stats_path, log_path):  # Scrapy appends to an existing log file
         p.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pipeline.crawl", "--source", source, "--out", str(out),
            "--stats", str(stats_path), "--log", str(log_path)]
