@@ -1,9 +1,10 @@
 """One Scrapy crawl per OS process.
 
 ``python -m pipeline.crawl --source S --out raw.jsonl --stats stats.json [--base-url URL]`` runs one
-spider and writes its raw items (JSON Lines) and a stats file. :func:`run_crawl` starts that command
-as a subprocess and returns the stats: a second crawl in one process would raise
-ReactorNotRestartable, and a crawl off the main thread fails on signal handlers.
+spider and writes its raw items (JSON Lines) and a stats file. :func:`run_crawl` runs the same in a
+child process (a fork of :mod:`pipeline.crawlserver`, which has Scrapy imported already) and returns the
+stats: a second crawl in one process would raise ReactorNotRestartable, and a crawl off the main thread
+fails on signal handlers.
 """
 
 from __future__ import annotations
@@ -52,31 +53,42 @@ class CrawlResult:
 
 def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: float = 600,
               settings: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> CrawlResult:
-    """Crawl ``source`` in a child process; never raises for a failing source."""
+    """Crawl ``source`` in a child process; never raises for a failing source. The child is a fork of
+    :mod:`pipeline.crawlserver`, which has Scrapy and the spiders imported already; its output (and any
+    traceback) goes to the log file next to the raw output."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats_path = out.with_suffix(".stats.json")
     log_path = out.with_suffix(".log")
     for p in (out, stats_path, log_path):  # Scrapy appends to an existing log file
         p.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pipeline.crawl", "--source", source, "--out", str(out),
-           "--stats", str(stats_path), "--log", str(log_path)]
+    argv = ["--source", source, "--out", str(out), "--stats", str(stats_path), "--log", str(log_path)]
     if base_url:
-        cmd += ["--base-url", base_url]
+        argv += ["--base-url", base_url]
     for k, v in (settings or {}).items():
-        cmd += ["--set", f"{k}={json.dumps(v)}"]
+        argv += ["--set", f"{k}={json.dumps(v)}"]
     started = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
-    except subprocess.TimeoutExpired:
+    child_env = {**os.environ, **(env or {})}
+    if hasattr(os, "fork"):
+        from pipeline import crawlserver
+
+        code = crawlserver.run(argv, child_env, str(log_path), timeout)
+    else:
+        with open(log_path, "ab") as log:
+            try:
+                code = subprocess.run([sys.executable, "-m", "pipeline.crawl", *argv], stdout=log, stderr=log,
+                                      timeout=timeout, env=child_env).returncode
+            except subprocess.TimeoutExpired:
+                code = None
+    if code is None:
         return CrawlResult(source, ok=False, reason=f"crawl timed out after {timeout:.0f}s",
                            duration_s=time.monotonic() - started, out=str(out))
     if stats_path.is_file():
         data = json.loads(stats_path.read_text(encoding="utf-8"))
         return CrawlResult(**data)
-    tail = (proc.stderr or "").strip().splitlines()[-5:]
-    return CrawlResult(source, ok=False, reason=f"crawl process exited {proc.returncode}: " + " | ".join(tail),
+    text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
+    tail = text.strip().splitlines()[-5:]
+    return CrawlResult(source, ok=False, reason=f"crawl process exited {code}: " + " | ".join(tail),
                        duration_s=time.monotonic() - started, out=str(out))
 
 
