@@ -8,7 +8,9 @@ that runs :func:`pipeline.crawl.main` with the request's arguments and environme
 the crawl's log file. The server is single-threaded (safe to fork) and reports each child's exit code on
 its stdout. It ends, killing any crawl still running, when its stdin closes (its client has gone).
 
-:func:`run` is the client: one server per process, started on first use, shared by threads.
+:func:`run` is the client: one server per process, started on first use, shared by threads, and stopped
+once no crawl has run for :data:`IDLE_S` seconds (the server holds about 70 MB; a harvest's crawls follow
+one another closely, its load and exports come after them).
 
 Protocol, one JSON object per line: ``{"op": "run", "id", "argv", "env", "log"}`` or
 ``{"op": "kill", "id"}`` in; ``{"id", "code"}`` out when a child has ended.
@@ -138,6 +140,15 @@ class _Client:
     def alive(self) -> bool:
         return self.proc.poll() is None and self.reader.is_alive()
 
+    def close(self) -> None:
+        """End the server (no crawl is running: it exits at once)."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
@@ -177,19 +188,40 @@ class _Client:
             return None
 
 
+#: seconds without a crawl after which the server is stopped
+IDLE_S = 2.0
 _client: _Client | None = None
+_running = 0
 _client_lock = threading.Lock()
 
 
 def run(argv: list[str], env: dict[str, str], log: str, timeout: float) -> int | None:
     """Run ``pipeline.crawl.main(argv)`` in a fork of the server with environment ``env``, its output
     appended to ``log``; its exit code, or None when it was killed after ``timeout`` seconds."""
-    global _client
+    global _client, _running
     with _client_lock:
         if _client is None or not _client.alive():
             _client = _Client()
         client = _client
-    return client.run(argv, env, log, timeout)
+        _running += 1
+    try:
+        return client.run(argv, env, log, timeout)
+    finally:
+        with _client_lock:
+            _running -= 1
+            if not _running:
+                timer = threading.Timer(IDLE_S, _stop_if_idle, args=(client,))
+                timer.daemon = True
+                timer.start()
+
+
+def _stop_if_idle(client: _Client) -> None:
+    global _client
+    with _client_lock:
+        if _running or _client is not client:
+            return
+        _client = None
+        client.close()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@ time-outs reported like those of any child process."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+from pipeline import crawlserver
 from pipeline.crawl import run_crawl
 from pipeline.synthetic import Faults, SyntheticPortal
 from spiders.settings import DEMO_SETTINGS
@@ -38,3 +40,13 @@ def test_a_crawl_past_its_timeout_is_killed(tmp_path: Path) -> None:
                            settings={**DEMO_SETTINGS, "DOWNLOAD_TIMEOUT": 30}, timeout=3)
     assert not result.ok and result.reason == "crawl timed out after 3s"
     assert not (tmp_path / "raw" / "grand_est.stats.json").exists()
+
+
+def test_the_server_stops_when_no_crawl_has_run_for_a_while(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(crawlserver, "IDLE_S", 0.2)
+    run_crawl("no_such_source", tmp_path / "one.jsonl")
+    server = crawlserver._client
+    assert server is not None and server.alive()
+    time.sleep(1.5)
+    assert crawlserver._client is None and server.proc.poll() is not None
+    assert "unknown source" in run_crawl("no_such_source", tmp_path / "two.jsonl").reason  # a new server
