@@ -4,11 +4,12 @@ For each size N the bench serves a :mod:`pipeline.synthetic` portal of N calls (
 measures, in this order:
 
 1. **bare crawl** — the same spiders, requests and concurrency as a harvest, items discarded (no feed,
-   no HTTP cache): what Scrapy alone costs;
+   no page store): what Scrapy alone costs;
 2. **full pipeline** — :func:`pipeline.run.harvest` (crawl + transforms + load + snapshot + weekly
    exports) in a child process, its peak memory sampled over the whole process tree (crawls included);
 3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
-   rows the load wrote;
+   rows the load wrote; then the rerun's crawls alone (on a copy of the page store, no transforms between
+   them, as the bare crawl);
 4. **transforms alone** on 10 000 raw items (one thread, so one core) and the **DuckDB load** of those
    10 000 calls into an empty warehouse.
 
@@ -48,8 +49,9 @@ ANCHOR = date(2026, 10, 1)
 DEFAULT_SIZES = (1000, 5000, 10000, 20000)
 MARK_START = "<!-- bench:start (written by `aap bench`; edit outside the markers) -->"
 MARK_END = "<!-- bench:end -->"
-#: the bare crawl: no feed export, no HTTP cache; everything else as in a harvest
-BARE_SETTINGS = {"FEEDS": {}, "HTTPCACHE_ENABLED": False}
+#: the bare crawl: no feed export, no page store (so no conditional request, nothing re-emitted), no HTTP
+#: cache; everything else as in a harvest
+BARE_SETTINGS = {"FEEDS": {}, "AAP_PAGE_STORE": "", "HTTPCACHE_ENABLED": False}
 
 
 # --- memory of a process tree ----------------------------------------------------------------------
@@ -220,14 +222,16 @@ def rows_written(db: Path, run_id: str) -> dict[str, int]:
 
 # --- bare crawl ------------------------------------------------------------------------------------
 
-def bare_crawl(portal: PortalProcess, sources: list[str], work: Path, parallel: int) -> tuple[float, int]:
-    """The spiders alone, items discarded; returns (wall seconds, items scraped)."""
+def bare_crawl(portal: PortalProcess, sources: list[str], work: Path, parallel: int,
+               settings: dict[str, Any] | None = None) -> tuple[float, int]:
+    """The spiders alone, items discarded; returns (wall seconds, items scraped). With ``settings``, the
+    crawls run with those instead of the bare ones."""
     from pipeline.crawl import run_crawl
     from spiders.settings import DEMO_SETTINGS
 
     def one(source: str) -> Any:
         return run_crawl(source, work / f"{source}.jsonl", base_url=portal.base_url(source),
-                         settings={**DEMO_SETTINGS, **BARE_SETTINGS})
+                         settings={**DEMO_SETTINGS, **(BARE_SETTINGS if settings is None else settings)})
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -237,6 +241,16 @@ def bare_crawl(portal: PortalProcess, sources: list[str], work: Path, parallel: 
     if failed:
         raise RuntimeError("bare crawl failed: " + "; ".join(failed))
     return wall, sum(r.items for r in results)
+
+
+def rerun_crawls(portal: PortalProcess, sources: list[str], harvest_raw: Path, work: Path,
+                 parallel: int) -> float:
+    """The rerun's crawls alone (no transforms between them), on a copy of the harvest's page store, so
+    the harvest's own store and raw files are left as they are; returns wall seconds."""
+    import shutil
+
+    shutil.copytree(harvest_raw / "pages", work / "pages")
+    return bare_crawl(portal, sources, work, parallel, settings={})[0]
 
 
 # --- transforms and load alone ---------------------------------------------------------------------
@@ -360,6 +374,7 @@ class SizeResult:
     peak_rss_root: int
     full_served: dict[str, int]
     rerun_s: float
+    rerun_crawls_s: float
     rerun_stages: dict[str, float]
     rerun_served: dict[str, int]
     rerun_written: dict[str, int]
@@ -398,13 +413,15 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
         rerun, _, rerun_s = run_child_harvest(portal.url, sources, data / "harvest", now)
         rerun_served = _served(portal.stats())
         say(f"N={n}: rerun {rerun_s:.1f}s, {rerun_served['not_modified']} × 304")
+        rerun_crawls_s = rerun_crawls(portal, sources, data / "harvest" / "raw", data / "recrawl", parallel)
+        say(f"N={n}: rerun's crawls alone {rerun_crawls_s:.1f}s")
         if profile_dir:  # one more rerun under cProfile, apart from the measured ones
             run_child_harvest(portal.url, sources, data / "harvest", now, profile=profile_dir / f"rerun-n{n}.prof")
     stages = {k: round(v, 2) for k, v in full["seconds"].items()}
     transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
     return SizeResult(n=n, sizes=sizes, bare_s=bare_s, full_s=full_s, stages=stages, peak_rss=memory.peak,
                       peak_rss_root=memory.peak_root,
-                      full_served=full_served, rerun_s=rerun_s,
+                      full_served=full_served, rerun_s=rerun_s, rerun_crawls_s=rerun_crawls_s,
                       rerun_stages={k: round(v, 2) for k, v in rerun["seconds"].items()}, rerun_served=rerun_served,
                       rerun_written=rerun["written"], full_written=full["written"], items=full["items"],
                       records=full["records"], transform_rps=transform_rps,
@@ -475,6 +492,8 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
         f"{r.rerun_s:.1f} s ({r.rerun_s / r.full_s:.0%})" for r in results]))
     out.append(row("… rerun crawl / transform / load / snapshot / export (s)", "",
                    [split(r.rerun_stages) for r in results]))
+    out.append(row("… rerun's crawls alone, 2 at a time, no transforms between them", "",
+                   [f"{r.rerun_crawls_s:.1f} s" for r in results]))
     out.append(row("rerun requests (304s)", "", [
         f"{r.rerun_served['requests']} ({r.rerun_served['not_modified']})" for r in results]))
     out.append(row("rerun body bytes downloaded (vs full)", "", [

@@ -1,15 +1,17 @@
 """One Scrapy crawl per OS process.
 
 ``python -m pipeline.crawl --source S --out raw.jsonl --stats stats.json [--base-url URL]`` runs one
-spider and writes its raw items (JSON Lines) and a stats file. :func:`run_crawl` starts that command
-as a subprocess and returns the stats: a second crawl in one process would raise
-ReactorNotRestartable, and a crawl off the main thread fails on signal handlers.
+spider and writes its raw items (JSON Lines) and a stats file. :func:`run_crawl` runs the same in a
+child process (a fork of :mod:`pipeline.crawlserver`, which has Scrapy imported already) and returns the
+stats: a second crawl in one process would raise ReactorNotRestartable, and a crawl off the main thread
+fails on signal handlers.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -33,6 +35,11 @@ class CrawlResult:
     errors: list[str] = field(default_factory=list)
     failed_urls: list[str] = field(default_factory=list)
     bytes_downloaded: int = 0
+    #: pages the portal confirmed unchanged (304) and that were not parsed again; detail pages not asked
+    #: for (card unchanged, confirmed recently); items re-emitted from the page store (see spiders.pagestore)
+    pages_unchanged: int = 0
+    details_not_asked: int = 0
+    items_replayed: int = 0
     duration_s: float = 0.0
     started_at: str = ""
     finished_at: str = ""
@@ -46,36 +53,52 @@ class CrawlResult:
 
 def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: float = 600,
               settings: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> CrawlResult:
-    """Crawl ``source`` in a child process; never raises for a failing source."""
+    """Crawl ``source`` in a child process; never raises for a failing source. The child is a fork of
+    :mod:`pipeline.crawlserver`, which has Scrapy and the spiders imported already; its output (and any
+    traceback) goes to the log file next to the raw output."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats_path = out.with_suffix(".stats.json")
     log_path = out.with_suffix(".log")
-    for p in (out, stats_path):
+    for p in (out, stats_path, log_path):  # Scrapy appends to an existing log file
         p.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pipeline.crawl", "--source", source, "--out", str(out),
-           "--stats", str(stats_path), "--log", str(log_path)]
+    argv = ["--source", source, "--out", str(out), "--stats", str(stats_path), "--log", str(log_path)]
     if base_url:
-        cmd += ["--base-url", base_url]
+        argv += ["--base-url", base_url]
     for k, v in (settings or {}).items():
-        cmd += ["--set", f"{k}={json.dumps(v)}"]
+        argv += ["--set", f"{k}={json.dumps(v)}"]
     started = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
-    except subprocess.TimeoutExpired:
+    child_env = {**os.environ, **(env or {})}
+    if hasattr(os, "fork"):
+        from pipeline import crawlserver
+
+        code = crawlserver.run(argv, child_env, str(log_path), timeout)
+    else:
+        with open(log_path, "ab") as log:
+            try:
+                code = subprocess.run([sys.executable, "-m", "pipeline.crawl", *argv], stdout=log, stderr=log,
+                                      timeout=timeout, env=child_env).returncode
+            except subprocess.TimeoutExpired:
+                code = None
+    if code is None:
         return CrawlResult(source, ok=False, reason=f"crawl timed out after {timeout:.0f}s",
                            duration_s=time.monotonic() - started, out=str(out))
     if stats_path.is_file():
         data = json.loads(stats_path.read_text(encoding="utf-8"))
         return CrawlResult(**data)
-    tail = (proc.stderr or "").strip().splitlines()[-5:]
-    return CrawlResult(source, ok=False, reason=f"crawl process exited {proc.returncode}: " + " | ".join(tail),
+    text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
+    tail = text.strip().splitlines()[-5:]
+    return CrawlResult(source, ok=False, reason=f"crawl process exited {code}: " + " | ".join(tail),
                        duration_s=time.monotonic() - started, out=str(out))
 
 
 def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: Path | None,
                            base_url: str | None, overrides: dict[str, Any]) -> CrawlResult:
+    # Imported first, from a shallow call stack: on import this module defines three deprecated aliases,
+    # and each one walks the whole call stack with inspect.stack(), reading every frame's source file.
+    # Imported from deep inside the crawler's start-up (through the download handler) that cost ~0.3 s
+    # of every crawl process.
+    import scrapy.core.downloader.contextfactory  # noqa: F401
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -89,8 +112,8 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     if base_url:
         settings.update(project_settings.DEMO_SETTINGS, priority="project")
     settings.set("FEEDS", {str(out): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
-    # the HTTP cache of conditional requests lives next to the raw output (one folder per source)
-    settings.set("HTTPCACHE_DIR", str(Path(out).resolve().parent / "httpcache"))
+    # the page store (validators + what each page gave) lives next to the raw output, one file per source
+    settings.set("AAP_PAGE_STORE", str(Path(out).resolve().parent / "pages" / f"{source}.pickle"))
     if log_path:
         settings.set("LOG_FILE", str(log_path))
     for k, v in overrides.items():
@@ -106,14 +129,23 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
 
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
-    process = CrawlerProcess(settings, install_root_handler=not log_path)
+    # Scrapy's root handler writes to LOG_FILE when one is given (to stderr otherwise)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_cls)
+    # Scrapy leaves its loggers at NOTSET and filters in the handler: a debug record ("Scraped from …",
+    # "Crawled (200) …") would still be built for every item and page, then dropped
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL") or "DEBUG")
     crawler.signals.connect(on_spider_error, signals.spider_error)
     crawler.signals.connect(on_item_error, signals.item_error)
     kwargs = {"base_url": base_url} if base_url else {}
     process.crawl(crawler, **kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    # items re-emitted from the page store join the raw JSONL once Scrapy has closed its feed
+    store = getattr(crawler, "aap_page_store", None)
+    if store is not None and store.replayed:
+        with open(out, "ab") as fh:
+            fh.writelines(store.replayed)
 
     responses = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                  if k.startswith("downloader/response_status_count/")}
@@ -122,7 +154,7 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     if failed_urls:
         errors.append(f"{len(failed_urls)} page(s) lost after retries (download error or HTTP error), "
                       f"first: {failed_urls[0]}")
-    items = int(stats.get("item_scraped_count", 0))
+    items = int(stats.get("item_scraped_count", 0)) + int(stats.get("aap/items_replayed", 0))
     ok, reason = True, ""
     if errors:
         ok, reason = False, f"{len(errors)} error(s); first: {errors[0]}"
@@ -136,6 +168,9 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
         requests=int(stats.get("downloader/request_count", 0)), responses=dict(Counter(responses)),
         errors=errors[:50], failed_urls=failed_urls[:200],
         bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
+        pages_unchanged=int(stats.get("aap/pages_unchanged", 0)),
+        details_not_asked=int(stats.get("aap/details_not_asked", 0)),
+        items_replayed=int(stats.get("aap/items_replayed", 0)),
         duration_s=round(time.monotonic() - t0, 3), started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=finish_reason,
         reason=reason, out=str(out))

@@ -1,49 +1,24 @@
 """Scrapy settings shared by every aap crawl. Polite by default: robots.txt obeyed, identifying
 User-Agent with a contact URL, AutoThrottle, retries with backoff, cookies off.
 
-Conditional requests: every response that carries a validator (``ETag`` or ``Last-Modified``) is stored in
-an HTTP cache (``<raw dir>/httpcache/<source>.db``; :mod:`pipeline.crawl` sets the place). The
-next harvest asks again for every page, with ``If-None-Match``/``If-Modified-Since``: an unchanged page
-costs the portal a bodiless 304 and the stored copy is parsed. The cache never answers on its own: a
-page is never taken from it without asking the portal (a stale copy would hide new calls), and a server
-error or a timeout stays a failure of the harvest (the stored copy is not served in its place).
+Conditional requests and the page store (:mod:`spiders.pagestore`): every page is asked for again with
+``If-None-Match``/``If-Modified-Since`` when the previous harvest stored it; an unchanged page costs the
+portal a bodiless 304 and is not parsed again (what the spider drew from it last time is re-emitted). A
+detail page whose listing card is unchanged is not asked for at all while the portal confirmed it less than
+``AAP_DETAIL_MAX_AGE_DAYS`` ago. The store never answers in place of a failure: a server error or a
+time-out stays a failure of the harvest. :mod:`pipeline.crawl` sets ``AAP_PAGE_STORE``; empty, the store is
+off (the bench's bare crawl).
+
+Scrapy components the crawls never use are left out, which also shortens each crawl process's start-up:
+the remote-control server (an HTTP endpoint that runs code, on by default since Scrapy 2.19), the telnet
+console, the cookies middleware, and the ``s3``/``ftp``/``file``/``data`` download handlers.
 """
 
-from typing import Any
-
-from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
-from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.settings import default_settings as _scrapy
 
 from pipeline.settings import USER_AGENT
 from spiders.middlewares import ENCODING_REPAIR_PRIORITY, FINAL_FAILURES_PRIORITY
-
-
-class RevalidatingPolicy(RFC2616Policy):
-    """RFC 2616 caching that revalidates every stored page and never stands in for a failed answer."""
-
-    def is_cached_response_fresh(self, cachedresponse: Any, request: Any) -> bool:
-        self._set_conditional_validators(request, cachedresponse)
-        return False
-
-    def is_cached_response_valid(self, cachedresponse: Any, response: Any, request: Any) -> bool:
-        return response.status == 304
-
-
-class RevalidatingCacheMiddleware(HttpCacheMiddleware):
-    """The HTTP cache middleware without its error recovery (a download error is never answered with
-    the stored page, so the retry middleware and the crawl statistics still see it), and without
-    rewriting a stored page the portal has just confirmed unchanged."""
-
-    def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> None:
-        request.meta.pop("cached_response", None)
-        return None
-
-    def _cache_response(self, response: Any, request: Any) -> None:
-        # a copy the portal just confirmed (304) is already stored: writing it again costs a page write
-        if "cached" in response.flags:
-            return
-        super()._cache_response(response, request)
-
+from spiders.pagestore import CONDITIONAL_PRIORITY, REPLAY_PRIORITY
 
 BOT_NAME = "aap"
 SPIDER_MODULES = ["spiders.sources"]
@@ -66,18 +41,34 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {"jsonlines": "spiders.exporters.JsonLinesExporter"}
 #: one item per page: Scrapy's default of 100 parallel slots per response costs more than it saves
 CONCURRENT_ITEMS = 8
-HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "spiders.settings.RevalidatingPolicy"
-#: one DBM file per source: a folder of six files per page made a 1 000-page crawl ~60 % slower
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.DbmCacheStorage"
-HTTPCACHE_DIR = "httpcache"
+#: Scrapy's HTTP cache stays off: the page store keeps validators and what each page gave, not bodies
+HTTPCACHE_ENABLED = False
+#: where the page store of this crawl lives ("" = no store); :mod:`pipeline.crawl` sets it per source
+AAP_PAGE_STORE = ""
+#: a detail page whose listing card is unchanged is re-emitted from the store without asking the portal
+#: while it was confirmed less than this many days ago (half to all of it, spread per page); then it is
+#: revalidated (one conditional request). A change on a detail page that leaves its card unchanged is
+#: seen at most this late.
+AAP_DETAIL_MAX_AGE_DAYS = 7
+REMOTE_CONTROL_ENABLED = False
+#: components left out of Scrapy's own lists (naming one ``None`` in EXTENSIONS or DOWNLOADER_MIDDLEWARES
+#: would still import it: Scrapy resolves the names it is given): remote control (it imports aiohttp), telnet,
+#: memory debugger, cookies (off: COOKIES_ENABLED; it imports tldextract), Scrapy's HTTP cache
+EXTENSIONS_BASE = {k: v for k, v in _scrapy.EXTENSIONS_BASE.items()
+                   if k.rsplit(".", 1)[-1] not in ("RemoteControl", "TelnetConsole", "MemoryDebugger")}
+DOWNLOADER_MIDDLEWARES_BASE = {k: v for k, v in _scrapy.DOWNLOADER_MIDDLEWARES_BASE.items()
+                               if k.rsplit(".", 1)[-1] not in ("CookiesMiddleware", "HttpCacheMiddleware")}
+DOWNLOAD_HANDLERS = {"s3": None, "ftp": None, "file": None, "data": None}
 DOWNLOADER_MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-    "spiders.settings.RevalidatingCacheMiddleware": 900,
+    "spiders.pagestore.ConditionalRequests": CONDITIONAL_PRIORITY,
     "spiders.middlewares.FinalFailures": FINAL_FAILURES_PRIORITY,
     "spiders.middlewares.EncodingRepair": ENCODING_REPAIR_PRIORITY,
+}
+SPIDER_MIDDLEWARES = {
+    "spiders.pagestore.PageReplay": REPLAY_PRIORITY,
 }
 LOG_LEVEL = "INFO"
 

@@ -31,6 +31,7 @@ from parsel import Selector, SelectorList
 
 from pipeline.schema import RAW_FIELDS
 from spiders.base import AapSpider, LayoutError, clean_text
+from spiders.pagestore import CARD
 
 #: raw fields whose value is a list of labels
 LIST_FIELDS = ("audience_labels", "theme_labels", "type_labels", "deadlines")
@@ -234,7 +235,7 @@ class HtmlListDetailSpider(DetailPageMixin):
             except LayoutError as exc:
                 raise LayoutError(f"{exc} (in an entry {self.entry_query!r} of {response.url})") from exc
             yield scrapy.Request(self.fetch_url(self.live_link(response, href)), callback=self.parse_detail,
-                                 cb_kwargs={"listed": listed})
+                                 cb_kwargs={"listed": listed}, meta={CARD: True})
         if not self.next_page_query:
             return
         page_no = int(response.meta.get("page_no", 1))

@@ -82,23 +82,17 @@ class JsonApiSpider(AapSpider):
     page_keys: ClassVar[tuple[str, ...]] = ()
     record_keys: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        #: records received so far: the next offset, and the stop test against ``total_key``
-        self.received = 0
-
     # --- requests ------------------------------------------------------------------------------
     def first_requests(self) -> Iterable[scrapy.Request]:
-        self.received = 0
         yield self.page_request(0)
 
-    def page_live_url(self, index: int) -> str:
-        """Live URL of the ``index``-th page (0-based)."""
+    def page_live_url(self, index: int, received: int = 0) -> str:
+        """Live URL of the ``index``-th page (0-based), ``received`` records having come before it."""
         params = dict(self.list_params)
         if self.paging == "page":
             params[self.page_param] = str(self.first_page + index)
         elif self.paging == "offset":
-            params[self.offset_param] = str(self.received if index else 0)
+            params[self.offset_param] = str(received if index else 0)
         if self.size_param:
             params[self.size_param] = str(self.page_size)
         query = urlencode(params)
@@ -108,10 +102,12 @@ class JsonApiSpider(AapSpider):
         """Headers sent with every page request (authentication, Accept)."""
         return {"Accept": "application/json"}
 
-    def page_request(self, index: int) -> scrapy.Request:
-        """The request of the ``index``-th page; SEDIA overrides it (POST)."""
-        return scrapy.Request(self.fetch_url(self.page_live_url(index)), headers=self.request_headers(),
-                              callback=self.parse_page, cb_kwargs={"index": index})
+    def page_request(self, index: int, received: int = 0) -> scrapy.Request:
+        """The request of the ``index``-th page; SEDIA overrides it (POST). The records received so far
+        travel with the request (the next offset, the stop test against ``total_key``) rather than in the
+        spider, so a page re-emitted from the page store continues the paging exactly."""
+        return scrapy.Request(self.fetch_url(self.page_live_url(index, received)), headers=self.request_headers(),
+                              callback=self.parse_page, cb_kwargs={"index": index, "received": received})
 
     # --- parsing -------------------------------------------------------------------------------
     def load_json(self, response: scrapy.http.Response, what: str) -> Any:
@@ -138,36 +134,36 @@ class JsonApiSpider(AapSpider):
                               f"{type(records).__name__}, not a list: the API format has changed")
         return records
 
-    def has_next(self, payload: Any, records: list[Any], index: int) -> bool:
-        """Whether another page exists after the ``index``-th."""
+    def has_next(self, payload: Any, records: list[Any], index: int, received: int) -> bool:
+        """Whether another page exists after the ``index``-th, ``received`` records having come so far."""
         if self.paging == "none":
             return False
         if not records:
             return False
         if self.total_key and isinstance(payload, dict):
-            return self.received < int(payload[self.total_key] or 0)
+            return received < int(payload[self.total_key] or 0)
         if self.next_key and isinstance(payload, dict):
             return bool(payload[self.next_key])
         # no total and no link: ask until a page comes back empty
         return True
 
-    def parse_page(self, response: scrapy.http.Response, index: int = 0) -> Iterator[Any]:
+    def parse_page(self, response: scrapy.http.Response, index: int = 0, received: int = 0) -> Iterator[Any]:
         """One page: its records as items (through :meth:`parse_record`), then the next page."""
         payload = self.load_json(response, "page")
         records = self.page_records(payload, response)
         if index == 0 and not records and not self.empty_ok:
             raise LayoutError(f"[{self.name}] first page {response.url} lists no record, and the source "
                               "is not declared empty_ok")
-        self.received += len(records)
+        received += len(records)
         for position, record in enumerate(records):
             self.expect_keys(record, self.record_keys, what=f"record {position} of {response.url}")
             yield from self.parse_record(record, response)
-        if self.has_next(payload, records, index):
+        if self.has_next(payload, records, index, received):
             if index + 1 >= self.max_pages:
                 self.logger.warning("[%s] stopped at max_pages=%d; more pages remain", self.name,
                                     self.max_pages)
                 return
-            yield self.page_request(index + 1)
+            yield self.page_request(index + 1, received)
 
     def parse_record(self, record: dict[str, Any], response: scrapy.http.Response) -> Iterator[Any]:
         """Items (or follow-up requests) for one record; concrete spiders or platform bases define it."""

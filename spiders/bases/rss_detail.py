@@ -23,6 +23,7 @@ from parsel import Selector
 
 from spiders.base import LayoutError, clean_text
 from spiders.bases.html_list_detail import DetailPageMixin
+from spiders.pagestore import CARD
 
 
 def rss_date(text: str | None) -> str | None:
@@ -75,7 +76,7 @@ class RssDetailSpider(DetailPageMixin):
         for node in items:
             entry = self.read_entry(node)
             yield scrapy.Request(self.fetch_url(entry["link"]), callback=self.parse_detail,
-                                 cb_kwargs={"entry": entry})
+                                 cb_kwargs={"entry": entry}, meta={CARD: True})
 
     def read_entry(self, node: Selector) -> dict[str, Any]:
         """The fields of one ``<item>``, verbatim (``pubDate`` also as ISO in ``published_at``)."""

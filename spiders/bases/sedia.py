@@ -86,10 +86,11 @@ class SediaSpider(JsonApiSpider):
         chunks.append(f"--{BOUNDARY}--\r\n")
         return "".join(chunks).encode("utf-8")
 
-    def page_request(self, index: int) -> scrapy.Request:
+    def page_request(self, index: int, received: int = 0) -> scrapy.Request:
         headers = {**self.request_headers(), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-        return scrapy.Request(self.fetch_url(self.page_live_url(index)), method="POST", headers=headers,
-                              body=self.multipart_body(), callback=self.parse_page, cb_kwargs={"index": index})
+        return scrapy.Request(self.fetch_url(self.page_live_url(index, received)), method="POST", headers=headers,
+                              body=self.multipart_body(), callback=self.parse_page,
+                              cb_kwargs={"index": index, "received": received})
 
     # --- records -------------------------------------------------------------------------------
     def parse_record(self, record: dict[str, Any], response: scrapy.http.Response) -> Iterator[dict[str, Any]]:

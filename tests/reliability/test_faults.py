@@ -25,7 +25,9 @@ from spiders.settings import DEMO_SETTINGS
 NOW = datetime(2026, 10, 1, 8, 0, tzinfo=TIMEZONE)
 SIZES = {"ile_de_france": 15, "nouvelle_aquitaine": 12, "grand_est": 24}
 RETRY_TIMES = 2
-SETTINGS = {**DEMO_SETTINGS, "RETRY_TIMES": RETRY_TIMES, "DOWNLOAD_TIMEOUT": 2}
+#: every detail page is asked for again (none is re-emitted from the page store unasked), so the faults of
+#: the detail pages reach the crawl at each harvest
+SETTINGS = {**DEMO_SETTINGS, "RETRY_TIMES": RETRY_TIMES, "DOWNLOAD_TIMEOUT": 2, "AAP_DETAIL_MAX_AGE_DAYS": 0}
 FLAKY = Faults(error_rate=0.2, permanent_share=0.5, timeout_rate=0.1, hang_s=3.0, lists=False)
 
 

@@ -1,14 +1,18 @@
-"""Reruns: an unchanged portal answers 304 to every page and the load changes no call; pages that change
-between two harvests are fetched again and their new content is stored (the HTTP cache hides nothing)."""
+"""Reruns: an unchanged portal answers 304 to every listing page, whose stored items and detail pages are
+re-emitted from the page store (the raw JSONL is the same full set), and the load changes no call; calls that
+change between two harvests change their listing card, so their detail pages are fetched again and their
+new content is stored (the page store hides nothing). Past ``AAP_DETAIL_MAX_AGE_DAYS`` every detail page is
+revalidated."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
-from pipeline.run import harvest
+from pipeline.run import harvest, read_jsonl
 from pipeline.settings import TIMEZONE, paths
 from pipeline.synthetic import SyntheticPortal
 from spiders.settings import DEMO_SETTINGS
@@ -25,6 +29,11 @@ def _titles(db: Any) -> dict[str, tuple[str, int]]:
         con.close()
 
 
+def _raw(p: Any, source: str) -> list[str]:
+    return sorted(json.dumps(item, sort_keys=True, ensure_ascii=False)
+                  for _, item, _ in read_jsonl(p.raw_dir / f"{source}.jsonl"))
+
+
 def test_rerun_revalidates_and_changes_come_through(tmp_path: Any) -> None:
     p = paths(tmp_path)
     with SyntheticPortal(SIZES, seed=29, change_rate=0.3) as portal:
@@ -34,29 +43,60 @@ def test_rerun_revalidates_and_changes_come_through(tmp_path: Any) -> None:
                            crawl_settings=DEMO_SETTINGS, export_formats=(), parallel=2)
 
         first = run(0)
-        full = portal.stats()
         stored = _titles(p.warehouse)
         assert len(stored) == sum(SIZES.values())
+        raw = {source: _raw(p, source) for source in SIZES}
 
         second = run(1)
         rerun = portal.stats()
         for source in SIZES:
-            assert rerun[source]["statuses"] == {"304": full[source]["requests"]}, source
+            lists = len(portal.shapes[source].list_urls())
+            # only the listing pages are asked for; every detail page's item comes from the page store
+            assert rerun[source]["statuses"] == {"304": lists}, source
             assert rerun[source]["bytes_sent"] == 0
+            crawl = second.outcomes[source].crawl
+            assert (crawl.items, crawl.pages_unchanged, crawl.details_not_asked, crawl.items_replayed) == (
+                SIZES[source], lists, SIZES[source], SIZES[source])
+            assert _raw(p, source) == raw[source], "the rerun's raw JSONL holds the same full set of items"
             load = second.outcomes[source].load
             assert (load.new, load.updated, load.unchanged) == (0, 0, SIZES[source])
         assert _titles(p.warehouse) == stored
 
         changed = portal.advance()
-        assert changed, "the seed must change some calls"
         third = run(2)
         after = portal.stats()
         for source in SIZES:
             n_changed = sum(1 for s, _ in changed if s == source)
+            assert n_changed, f"the seed must change some calls of {source}"
             assert third.outcomes[source].load.updated == n_changed, source
-            assert after[source]["statuses"].get("200", 0) >= n_changed
+            # the changed listing page, then the detail page of each changed card: nothing else
+            assert after[source]["statuses"] == {"200": 1 + n_changed}, source
+            assert third.outcomes[source].crawl.details_not_asked == SIZES[source] - n_changed
         titles = _titles(p.warehouse)
         fresh = {portal.call(s, i).title for s, i in changed}
         assert fresh <= {t for t, _ in titles.values()}
         assert sum(1 for native_id, (_, version) in titles.items() if version == 2) == len(changed)
     assert first.ok and second.ok and third.ok
+
+
+def test_detail_pages_older_than_the_max_age_are_revalidated(tmp_path: Any) -> None:
+    p = paths(tmp_path)
+    with SyntheticPortal(SIZES, seed=29) as portal:
+        def run(settings: dict[str, Any]) -> Any:
+            portal.reset_stats()
+            return harvest(list(SIZES), paths=p, now=NOW, base_url_for=portal.base_url_for(),
+                           crawl_settings={**DEMO_SETTINGS, **settings}, export_formats=(), parallel=2)
+
+        run({})
+        full = portal.stats()
+        raw = {source: _raw(p, source) for source in SIZES}
+        again = run({"AAP_DETAIL_MAX_AGE_DAYS": 0})
+        rerun = portal.stats()
+        for source in SIZES:
+            # every page asked again, every one unchanged: none parsed, every item re-emitted
+            assert rerun[source]["statuses"] == {"304": full[source]["requests"]}, source
+            crawl = again.outcomes[source].crawl
+            assert (crawl.pages_unchanged, crawl.details_not_asked, crawl.items_replayed) == (
+                full[source]["requests"], 0, SIZES[source])
+            assert _raw(p, source) == raw[source]
+    assert again.ok

@@ -1,0 +1,228 @@
+"""A fork server for crawl processes: Scrapy and the spiders imported once, each crawl a fork of it.
+
+A crawl runs in its own OS process (see :mod:`pipeline.crawl`). Started as a fresh interpreter, each one
+spent about 0.75 s of CPU importing Scrapy, Twisted and the spiders before its first request — most of the
+cost of a crawl whose pages are all unchanged. ``python -m pipeline.crawlserver`` imports them once
+(nothing that starts a reactor or an event loop) and, for each request read on its stdin, forks a child
+that runs :func:`pipeline.crawl.main` with the request's arguments and environment, its output going to
+the crawl's log file. The server is single-threaded (safe to fork) and reports each child's exit code on
+its stdout. It ends, killing any crawl still running, when its stdin closes (its client has gone).
+
+:func:`run` is the client: one server per process, started on first use, shared by threads, and stopped
+once no crawl has run for :data:`IDLE_S` seconds (the server holds about 70 MB; a harvest's crawls follow
+one another closely, its load and exports come after them).
+
+Protocol, one JSON object per line: ``{"op": "run", "id", "argv", "env", "log"}`` or
+``{"op": "kill", "id"}`` in; ``{"id", "code"}`` out when a child has ended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+import uuid
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import IO, Any
+
+
+def _preload() -> None:
+    # First, from a shallow call stack: on import this module defines three deprecated aliases, and each
+    # walks the whole call stack with inspect.stack(), reading every frame's source file.
+    import scrapy.core.downloader.contextfactory  # noqa: F401
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
+    import scrapy.crawler  # noqa: F401
+
+    import pipeline.crawl  # noqa: F401
+    import spiders.settings  # noqa: F401
+    from spiders.registry import all_spiders
+
+    all_spiders()
+
+
+def _child(request: dict[str, Any]) -> None:
+    """In the forked child: the request's environment, output to its log file, the crawl; never returns."""
+    code = 1
+    try:
+        os.environ.clear()
+        os.environ.update(request["env"])
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        from pipeline.crawl import main
+
+        code = main(request["argv"])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
+def serve(stdin: IO[bytes], stdout: IO[str]) -> int:
+    """The server loop (see the module docstring)."""
+    # Ctrl-C reaches the crawls themselves (they stop gracefully); the server ends when its client does
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _preload()
+    children: dict[int, str] = {}
+    fd = stdin.fileno()
+    pending = b""
+    stdout.write("READY\n")
+    stdout.flush()
+    open_input = True
+    while open_input or children:
+        readable = select.select([fd], [], [], 0.05)[0] if open_input else []
+        if readable:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:  # the client has gone: no one will read the results
+                open_input = False
+                for pid in children:
+                    os.kill(pid, signal.SIGKILL)
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                request = json.loads(line)
+                if request["op"] == "run":
+                    pid = os.fork()
+                    if pid == 0:
+                        _child(request)
+                    children[pid] = request["id"]
+                elif request["op"] == "kill":
+                    for pid, rid in children.items():
+                        if rid == request["id"]:
+                            os.kill(pid, signal.SIGKILL)
+        if not open_input and not children:
+            break
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            rid = children.pop(pid, None)
+            if rid is not None and open_input:
+                stdout.write(json.dumps({"id": rid, "code": os.waitstatus_to_exitcode(status)}) + "\n")
+                stdout.flush()
+    return 0
+
+
+class _Client:
+    """The server process and the crawls waiting for it."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.crawlserver"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "READY":
+            self.proc.kill()
+            raise RuntimeError(f"the crawl server did not start: {line!r}")
+        self.write_lock = threading.Lock()
+        self.waiting: dict[str, Future[int]] = {}
+        self.reader = threading.Thread(target=self._read, name="crawl-server-reader", daemon=True)
+        self.reader.start()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and self.reader.is_alive()
+
+    def close(self) -> None:
+        """End the server (no crawl is running: it exits at once)."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            answer = json.loads(line)
+            future = self.waiting.pop(answer["id"], None)
+            if future is not None:
+                future.set_result(int(answer["code"]))
+        for future in list(self.waiting.values()):  # the server has died
+            future.set_result(-1)
+        self.waiting.clear()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        with self.write_lock:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+
+    def run(self, argv: list[str], env: dict[str, str], log: str, timeout: float) -> int | None:
+        rid = uuid.uuid4().hex
+        future: Future[int] = Future()
+        self.waiting[rid] = future
+        try:
+            self._send({"op": "run", "id": rid, "argv": argv, "env": env, "log": log})
+        except OSError:  # the server has died
+            self.waiting.pop(rid, None)
+            return -1
+        if not self.reader.is_alive() and not future.done():
+            return -1
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            try:
+                self._send({"op": "kill", "id": rid})
+                future.result(30)
+            except (OSError, FutureTimeout):
+                pass
+            return None
+
+
+#: seconds without a crawl after which the server is stopped
+IDLE_S = 2.0
+_client: _Client | None = None
+_running = 0
+_client_lock = threading.Lock()
+
+
+def run(argv: list[str], env: dict[str, str], log: str, timeout: float) -> int | None:
+    """Run ``pipeline.crawl.main(argv)`` in a fork of the server with environment ``env``, its output
+    appended to ``log``; its exit code, or None when it was killed after ``timeout`` seconds."""
+    global _client, _running
+    with _client_lock:
+        if _client is None or not _client.alive():
+            _client = _Client()
+        client = _client
+        _running += 1
+    try:
+        return client.run(argv, env, log, timeout)
+    finally:
+        with _client_lock:
+            _running -= 1
+            if not _running:
+                timer = threading.Timer(IDLE_S, _stop_if_idle, args=(client,))
+                timer.daemon = True
+                timer.start()
+
+
+def _stop_if_idle(client: _Client) -> None:
+    global _client
+    with _client_lock:
+        if _running or _client is not client:
+            return
+        _client = None
+        client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(serve(sys.stdin.buffer, sys.stdout))

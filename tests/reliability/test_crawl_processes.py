@@ -1,0 +1,52 @@
+"""Crawl processes are forks of the crawl server: the caller's environment, a log per crawl, failures and
+time-outs reported like those of any child process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline import crawlserver
+from pipeline.crawl import run_crawl
+from pipeline.synthetic import Faults, SyntheticPortal
+from spiders.settings import DEMO_SETTINGS
+
+
+def test_a_crashing_crawl_reports_its_exit_code_and_traceback(tmp_path: Path) -> None:
+    result = run_crawl("no_such_source", tmp_path / "raw" / "x.jsonl")
+    assert not result.ok
+    assert result.reason.startswith("crawl process exited 1:") and "unknown source" in result.reason
+    assert "Traceback" in (tmp_path / "raw" / "x.log").read_text(encoding="utf-8")
+
+
+def test_each_crawl_gets_its_callers_environment_and_nothing_else(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("AAP_AT_TOKEN", raising=False)
+    closed = "http://127.0.0.1:9/aides_territoires"  # nothing listens: the token exchange fails
+    settings = {**DEMO_SETTINGS, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 2, "ROBOTSTXT_OBEY": False}
+    with_token = run_crawl("aides_territoires", tmp_path / "a" / "at.jsonl", base_url=closed, settings=settings,
+                           env={"AAP_AT_TOKEN": "demo-token"})
+    without = run_crawl("aides_territoires", tmp_path / "b" / "at.jsonl", base_url=closed, settings=settings)
+    assert not with_token.ok and not without.ok
+    # with the token, the spider asked for a JWT (and failed to reach the portal); without, it stopped at once
+    assert with_token.failed_urls and "no API token" not in (tmp_path / "a" / "at.log").read_text(encoding="utf-8")
+    assert without.requests == 0, "the first crawl's environment must not leak into the next"
+    assert "no API token" in (tmp_path / "b" / "at.log").read_text(encoding="utf-8")
+
+
+def test_a_crawl_past_its_timeout_is_killed(tmp_path: Path) -> None:
+    with SyntheticPortal({"grand_est": 3}, seed=3, faults={"grand_est": Faults(timeout_rate=1.0, hang_s=20)}) as portal:
+        result = run_crawl("grand_est", tmp_path / "raw" / "grand_est.jsonl", base_url=portal.base_url("grand_est"),
+                           settings={**DEMO_SETTINGS, "DOWNLOAD_TIMEOUT": 30}, timeout=3)
+    assert not result.ok and result.reason == "crawl timed out after 3s"
+    assert not (tmp_path / "raw" / "grand_est.stats.json").exists()
+
+
+def test_the_server_stops_when_no_crawl_has_run_for_a_while(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(crawlserver, "IDLE_S", 0.2)
+    run_crawl("no_such_source", tmp_path / "one.jsonl")
+    server = crawlserver._client
+    assert server is not None and server.alive()
+    time.sleep(1.5)
+    assert crawlserver._client is None and server.proc.poll() is not None
+    assert "unknown source" in run_crawl("no_such_source", tmp_path / "two.jsonl").reason  # a new server
