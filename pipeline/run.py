@@ -263,34 +263,37 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     t0 = time.monotonic()
     as_of = now.astimezone(TIMEZONE).date()
 
-    def crawl_and_transform(name: str, known: dict[str, str]) -> tuple[SourceOutcome, Transformed]:
-        """Crawl in a child process, then transform at once: a source's transforms overlap the other
-        sources' crawls instead of waiting for the slowest one. Items identical to the stored ones are
-        not transformed again."""
+    def crawl(name: str) -> CrawlResult:
+        """Crawl in a child process; the crawl slot is free again as soon as the crawl ends."""
         res = run_crawl(name, paths.raw_dir / f"{name}.jsonl", base_url=base_url_for(name),
                         settings=crawl_settings, env=crawl_env)
         say(f"crawled {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
-        ts = time.monotonic()
-        done = transform_file(name, Path(res.out or paths.raw_dir / f"{name}.jsonl"), as_of, known)
-        return SourceOutcome(name, res, done.records, done.rejected, transform_s=time.monotonic() - ts,
-                             transformed=len(done.records), skipped=len(done.unchanged)), done
+        return res
 
-    # One warehouse transaction for the whole harvest, opened before the crawls: each source is loaded
-    # (in this thread) as soon as it is transformed, then its records are dropped, so the harvest never
-    # holds every source's records at once. Any error rolls the whole harvest back.
+    # One warehouse transaction for the whole harvest, opened before the crawls. The crawls run
+    # ``parallel`` at a time in their own processes; this thread transforms and loads each source as soon
+    # as its crawl ends (items identical to the stored ones are not transformed again), while the next
+    # crawls go on, then drops its records, so the harvest never holds every source's records at once and
+    # a crawl never waits for another source's transforms. Any error rolls the whole harvest back.
     with HarvestLoad(paths.warehouse, now=now, run_id=run_id) as load:
         known = {name: load.raw_hashes(name) for name in names}
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            futures = [pool.submit(crawl_and_transform, name, known.pop(name)) for name in names]
+            futures = {pool.submit(crawl, name): name for name in names}
             for future in as_completed(futures):
-                outcome, done = future.result()
+                name = futures[future]
+                res = future.result()
+                ts = time.monotonic()
+                done = transform_file(name, Path(res.out or paths.raw_dir / f"{name}.jsonl"), as_of,
+                                      known.pop(name))
                 tl = time.monotonic()
+                outcome = SourceOutcome(name, res, transform_s=tl - ts, transformed=len(done.records),
+                                        skipped=len(done.unchanged), rejected=done.rejected)
                 outcome.load = load.add(SourceBatch(
-                    source=outcome.source, ok=outcome.crawl.ok, records=done.records, rejected=done.rejected,
-                    crawl=outcome.crawl.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged))
-                outcome.records = done.records = []
+                    source=name, ok=res.ok, records=done.records, rejected=done.rejected,
+                    crawl=res.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged))
+                done.records = []
                 outcome.load_s = time.monotonic() - tl
-                report.outcomes[outcome.source] = outcome
+                report.outcomes[name] = outcome
         report.seconds["crawl"] = time.monotonic() - t0
         t2 = time.monotonic()
     report.outcomes = {name: report.outcomes[name] for name in names}
