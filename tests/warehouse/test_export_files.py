@@ -132,3 +132,32 @@ def test_an_unreadable_snapshot_is_reported_per_format(tmp_path):
     files = write_weekly_files(tmp_path / "none.duckdb", now=at("2026-11-20"), formats=("md", "ics"),
                                directory=tmp_path / "exports")
     assert not files.paths and [e.split(":")[0] for e in files.errors] == ["md", "ics"]
+
+
+def test_formats_written_by_two_processes_are_the_same_files(warehouse, tmp_path):
+    _, snap = warehouse
+    now = at("2026-11-20", hour=7)
+    one = write_weekly_files(snap, now=now, formats=FORMATS, directory=tmp_path / "one", workers=1)
+    two = write_weekly_files(snap, now=now, formats=FORMATS, directory=tmp_path / "two", workers=2)
+    assert not one.errors and not two.errors
+    assert [p.name for p in two.paths] == [p.name for p in one.paths] == [f"weekly-2026-W47.{f}" for f in FORMATS]
+    for a, b in zip(one.paths, two.paths, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_a_format_failing_in_the_other_process_is_reported(warehouse, tmp_path, monkeypatch):
+    from warehouse.exports import atom
+
+    _, snap = warehouse
+
+    def broken(digest, path, **options):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(atom, "write", broken)
+    out = tmp_path / "exports"
+    files = write_weekly_files(snap, now=at("2026-11-20", hour=7), formats=FORMATS, directory=out, workers=2)
+    assert files.errors == ["atom: RuntimeError: disk full"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        f"weekly-2026-W47.{f}" for f in FORMATS if f != "atom")
+    state = json.loads((out / ".weekly-2026-W47.state.json").read_text(encoding="utf-8"))
+    assert "atom" not in state and set(state) == set(FORMATS) - {"atom"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -76,12 +78,14 @@ def digest_key(digest: Digest) -> str:
 
 
 def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str] | tuple[str, ...],
-                       directory: Path) -> DigestFiles:
+                       directory: Path, workers: int | None = None) -> DigestFiles:
     """This week's digest, read once, in each of ``formats`` as ``directory/weekly-<week>.<fmt>``.
 
     A file whose format was last written from the same digest (same :func:`digest_key`, recorded in
     ``directory/.weekly-<week>.state.json``) and that still exists is left untouched, so a harvest that
-    changed nothing the digest shows writes nothing. A failing format is reported, not raised."""
+    changed nothing the digest shows writes nothing. A failing format is reported, not raised. With
+    ``workers`` > 1 (default: :func:`export_workers`) the formats are shared between this process and a
+    forked one, which gets its own copy of the digest (nothing is pickled but the results)."""
     out = DigestFiles()
     try:
         digest = read_digest(db_path, now=now)
@@ -93,26 +97,91 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
     state_path = directory / f".weekly-{digest.week}.state.json"
     state = _read_state(state_path)
     before = dict(state)
+    todo = []
     for fmt in formats:
         path = directory / f"weekly-{digest.week}.{fmt}"
         if state.get(fmt) == key and path.is_file():
-            out.paths.append(path)
             out.unchanged.append(path)
+        else:
+            todo.append(fmt)
+    written = _write_in_parallel(digest, todo, directory, export_workers() if workers is None else workers)
+    for fmt in formats:
+        if fmt not in written:
+            out.paths.append(directory / f"weekly-{digest.week}.{fmt}")
             continue
-        try:
-            if fmt not in FORMATS:
-                raise ValueError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
-            writer = importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
-            out.paths.append(_write_atomically(writer.write, digest, path, {}))
+        path, error = written[fmt]
+        if error is None:
+            out.paths.append(path)
             state[fmt] = key
-        except Exception as exc:
+        else:
             state.pop(fmt, None)
-            out.errors.append(f"{fmt}: {type(exc).__name__}: {exc}")
+            out.errors.append(error)
     if state != before:
         tmp = state_path.with_name(state_path.name + ".tmp")
         tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
         tmp.replace(state_path)
     return out
+
+
+#: relative cost of writing each format (for sharing them between processes)
+_COST = {"json": 3.0, "xlsx": 4.0, "html": 2.0, "atom": 2.0, "md": 1.3, "ics": 1.2, "csv": 1.0, "parquet": 1.0}
+
+
+def export_workers() -> int:
+    """Processes that write the formats: two where there are two cores and ``fork`` (Linux), else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cores >= 2 and "fork" in multiprocessing.get_all_start_methods() else 1
+
+
+def _write_formats(digest: Digest, formats: list[str], directory: Path) -> dict[str, tuple[Path | None, str | None]]:
+    """Write each format; format → (file, None) or (None, the error)."""
+    done: dict[str, tuple[Path | None, str | None]] = {}
+    for fmt in formats:
+        try:
+            if fmt not in FORMATS:
+                raise ValueError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
+            writer = importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
+            done[fmt] = (_write_atomically(writer.write, digest, directory / f"weekly-{digest.week}.{fmt}", {}),
+                         None)
+        except Exception as exc:
+            done[fmt] = (None, f"{fmt}: {type(exc).__name__}: {exc}")
+    return done
+
+
+def _write_in_parallel(digest: Digest, formats: list[str], directory: Path, workers: int
+                       ) -> dict[str, tuple[Path | None, str | None]]:
+    """:func:`_write_formats`, the formats shared (by cost) between this process and a forked child."""
+    if workers < 2 or len(formats) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _write_formats(digest, formats, directory)
+    mine: list[str] = []
+    theirs: list[str] = []
+    for fmt in sorted(formats, key=lambda f: -_COST.get(f, 1.0)):
+        (mine if sum(_COST.get(f, 1.0) for f in mine) <= sum(_COST.get(f, 1.0) for f in theirs)
+         else theirs).append(fmt)
+    for fmt in formats:  # imported once, before the fork, rather than in both processes
+        if fmt in FORMATS:
+            importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child_writes, args=(digest, theirs, directory, send), daemon=True)
+    child.start()
+    send.close()
+    done = _write_formats(digest, mine, directory)
+    try:
+        done.update(receive.recv())
+    except EOFError:  # the child died before answering: its formats failed, with the reason
+        child.join()
+        done.update({fmt: (None, f"{fmt}: export process ended with exit code {child.exitcode}")
+                     for fmt in theirs})
+    finally:
+        receive.close()
+        child.join()
+    return done
+
+
+def _child_writes(digest: Digest, formats: list[str], directory: Path, send) -> None:
+    send.send(_write_formats(digest, formats, directory))
+    send.close()
 
 
 def _read_state(path: Path) -> dict[str, str]:
