@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -25,6 +25,8 @@ from pipeline.settings import TIMEZONE, Paths
 
 #: default export formats written at the end of every harvest
 DEFAULT_EXPORTS = ("html", "md", "csv", "json", "ics", "atom")
+#: how often the harvest reads what the running crawls have written, to transform it meanwhile
+STREAM_POLL_S = 0.5
 #: a demo value for the Aides-territoires token; the fixture portal only checks that one is sent
 DEMO_AT_TOKEN = "demo-token-not-a-secret"
 
@@ -116,12 +118,54 @@ def read_jsonl_lines(path: Path) -> Iterator[tuple[int, Any, str | None, str]]:
         return
     with path.open(encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+            if line.strip():
+                yield parse_line(n, line)
+
+
+def parse_line(n: int, line: str) -> tuple[int, Any, str | None, str]:
+    """(line number, parsed object or None, error, text) of one non-empty JSONL line."""
+    try:
+        return n, json.loads(line), None, line
+    except json.JSONDecodeError as exc:
+        return n, None, f"line {n}: invalid JSON ({exc.msg})", line
+
+
+class JsonlTail:
+    """Reads a JSONL file while another process is still appending to it: each call returns the complete
+    lines written since the last one (numbered as :func:`read_jsonl_lines` numbers them); ``final=True``
+    also returns a last line without its newline. The file is opened when it first exists."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh: Any = None
+        self._rest = b""
+        self._n = 0
+
+    def read(self, *, final: bool = False) -> list[tuple[int, Any, str | None, str]]:
+        if self._fh is None:
             try:
-                yield n, json.loads(line), None, line
-            except json.JSONDecodeError as exc:
-                yield n, None, f"line {n}: invalid JSON ({exc.msg})", line
+                self._fh = self.path.open("rb")
+            except FileNotFoundError:
+                return []
+        data = self._rest + self._fh.read()
+        cut = len(data) if final else data.rfind(b"\n") + 1
+        self._rest = data[cut:]
+        out = []
+        for raw in data[:cut].split(b"\n") if cut else ():
+            self._n += 1
+            line = raw.decode("utf-8", errors="replace")
+            if line.strip():
+                out.append(parse_line(self._n, line + "\n"))
+        if data[:cut].endswith(b"\n"):
+            self._n -= 1  # the empty piece after the last newline is not a line
+        if final:
+            self.close()
+        return out
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 # --- skipping unchanged raw items ------------------------------------------------------------------
@@ -174,44 +218,82 @@ class Transformed:
     unchanged: dict[str, str]
 
 
+class SourceTransform:
+    """The transforms of one source's raw items, fed in batches as the crawl writes them
+    (:meth:`feed`), then :meth:`finish`: the same result as transforming the whole file at once. An item
+    whose hash (:func:`raw_item_hash`) is the one a stored call was transformed from (``known``: raw hash
+    → call id) is not transformed again."""
+
+    def __init__(self, source: str, as_of: date, known: dict[str, str] | None = None):
+        self.source, self.as_of, self.known = source, as_of, known or {}
+        self.key = transform_key(source, as_of)
+        self.records: dict[str, dict[str, Any]] = {}
+        self.rejected: list[dict[str, Any]] = []
+        self.lines: dict[str, int] = {}
+        self.hashes: dict[int, str] = {}
+        self.unchanged: dict[str, str] = {}
+        self.items: dict[int, Any] = {}
+        self.seconds = 0.0
+
+    def feed(self, rows: Iterable[tuple[int, Any, str | None, str]]) -> None:
+        started = time.monotonic()
+        fresh: list[tuple[int, Any, str | None]] = []
+        for n, item, error, line in rows:
+            if error is None:
+                self.hashes[n] = digest = raw_item_hash(self.key, line, item)
+                call_id = self.known.get(digest)
+                if call_id is not None and call_id not in self.unchanged:
+                    self.unchanged[call_id] = digest
+                    continue
+                self.items[n] = item
+            fresh.append((n, item, error))
+        # nothing new (a rerun): the transforms and their compiled patterns are not even loaded
+        if fresh:
+            _transform_into(self.source, fresh, self.as_of, self.records, self.rejected, self.lines)
+        self.seconds += time.monotonic() - started
+
+    def finish(self) -> Transformed:
+        started = time.monotonic()
+        records = list(self.records.values())
+        rejected = self.rejected
+        if self.unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says
+            for rec in [r for r in records if r["id"] in self.unchanged]:
+                n = self.lines.pop(rec["id"])
+                item = self.items[n]
+                rejected.append({"source": self.source, "native_id": _get(item, "native_id"),
+                                 "url": _get(item, "url"), "raw": item,
+                                 "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
+            records = [r for r in records if r["id"] not in self.unchanged]
+        done = Transformed(records, rejected, {i: self.hashes[n] for i, n in self.lines.items()}, self.unchanged)
+        self.records, self.items = {}, {}
+        self.seconds += time.monotonic() - started
+        return done
+
+
 def transform_file(source: str, path: Path, as_of: date, known: dict[str, str] | None = None) -> Transformed:
-    """Transform the raw JSONL of ``source``, skipping each item whose hash (:func:`raw_item_hash`) is
-    the one a stored call was transformed from (``known``: raw hash → call id)."""
-    known = known or {}
-    key = transform_key(source, as_of)
-    fresh: list[tuple[int, Any, str | None]] = []
-    hashes: dict[int, str] = {}
-    unchanged: dict[str, str] = {}
-    for n, item, error, line in read_jsonl_lines(path):
-        if error is None:
-            hashes[n] = digest = raw_item_hash(key, line, item)
-            call_id = known.get(digest)
-            if call_id is not None and call_id not in unchanged:
-                unchanged[call_id] = digest
-                continue
-        fresh.append((n, item, error))
-    lines: dict[str, int] = {}
-    records, rejected = transform_items(source, fresh, as_of, lines=lines)
-    if unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says it
-        items = {n: item for n, item, _ in fresh}
-        for rec in [r for r in records if r["id"] in unchanged]:
-            n = lines.pop(rec["id"])
-            rejected.append({"source": source, "native_id": _get(items[n], "native_id"),
-                             "url": _get(items[n], "url"), "raw": items[n],
-                             "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
-        records = [r for r in records if r["id"] not in unchanged]
-    return Transformed(records, rejected, {i: hashes[n] for i, n in lines.items()}, unchanged)
+    """Transform the raw JSONL of ``source`` (see :class:`SourceTransform`)."""
+    work = SourceTransform(source, as_of, known)
+    work.feed(read_jsonl_lines(path))
+    return work.finish()
 
 
 def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], as_of: date,
                     lines: dict[str, int] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Raw items → (records, rejected). Every failure is kept with its reason, never raised. ``lines``,
     when given, receives the line number of each record's item."""
+    records: dict[str, dict[str, Any]] = {}
+    rejected: list[dict[str, Any]] = []
+    _transform_into(source, items, as_of, records, rejected, {} if lines is None else lines)
+    return list(records.values()), rejected
+
+
+def _transform_into(source: str, items: Iterable[tuple[int, Any, str | None]], as_of: date,
+                    records: dict[str, dict[str, Any]], rejected: list[dict[str, Any]],
+                    lines: dict[str, int]) -> None:
+    """Add the records of ``items`` to ``records`` (by id, the first wins), failures to ``rejected``."""
     from transforms.normalize import to_record
 
     meta = source_meta(source)
-    records: dict[str, dict[str, Any]] = {}
-    rejected: list[dict[str, Any]] = []
     for n, item, error in items:
         if error is not None:
             rejected.append({"source": source, "native_id": None, "url": None, "reason": error,
@@ -230,9 +312,7 @@ def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], a
             rejected.append({**base, "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
             continue
         records[rec["id"]] = rec
-        if lines is not None:
-            lines[rec["id"]] = n
-    return list(records.values()), rejected
+        lines[rec["id"]] = n
 
 
 def _get(item: Any, key: str) -> Any:
@@ -265,35 +345,50 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
 
     def crawl(name: str) -> CrawlResult:
         """Crawl in a child process; the crawl slot is free again as soon as the crawl ends."""
-        res = run_crawl(name, paths.raw_dir / f"{name}.jsonl", base_url=base_url_for(name),
-                        settings=crawl_settings, env=crawl_env)
+        res = run_crawl(name, raw_file(name), base_url=base_url_for(name), settings=crawl_settings, env=crawl_env)
         say(f"crawled {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
         return res
 
+    def raw_file(name: str) -> Path:
+        return paths.raw_dir / f"{name}.jsonl"
+
     # One warehouse transaction for the whole harvest, opened before the crawls. The crawls run
-    # ``parallel`` at a time in their own processes; this thread transforms and loads each source as soon
-    # as its crawl ends (items identical to the stored ones are not transformed again), while the next
-    # crawls go on, then drops its records, so the harvest never holds every source's records at once and
-    # a crawl never waits for another source's transforms. Any error rolls the whole harvest back.
+    # ``parallel`` at a time in their own processes. This thread transforms each source's raw items while
+    # its crawl writes them (items identical to the stored ones are not transformed again), loads the
+    # source as soon as its crawl ends, then drops its records: the harvest never holds every source's
+    # records at once and a crawl never waits for a transform. Any error rolls the whole harvest back.
     with HarvestLoad(paths.warehouse, now=now, run_id=run_id) as load:
-        known = {name: load.raw_hashes(name) for name in names}
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            futures = {pool.submit(crawl, name): name for name in names}
-            for future in as_completed(futures):
-                name = futures[future]
-                res = future.result()
-                ts = time.monotonic()
-                done = transform_file(name, Path(res.out or paths.raw_dir / f"{name}.jsonl"), as_of,
-                                      known.pop(name))
-                tl = time.monotonic()
-                outcome = SourceOutcome(name, res, transform_s=tl - ts, transformed=len(done.records),
-                                        skipped=len(done.unchanged), rejected=done.rejected)
-                outcome.load = load.add(SourceBatch(
-                    source=name, ok=res.ok, records=done.records, rejected=done.rejected,
-                    crawl=res.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged))
-                done.records = []
-                outcome.load_s = time.monotonic() - tl
-                report.outcomes[name] = outcome
+        work = {name: SourceTransform(name, as_of, load.raw_hashes(name)) for name in names}
+        tails = {}
+        for name in names:  # a raw file read from now on was written by this harvest's crawl
+            raw_file(name).unlink(missing_ok=True)
+            tails[name] = JsonlTail(raw_file(name))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+                pending = {pool.submit(crawl, name): name for name in names}
+                while pending:
+                    finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        name = pending.pop(future)
+                        res = future.result()
+                        source_work = work.pop(name)
+                        source_work.feed(tails[name].read(final=True))
+                        done = source_work.finish()
+                        tl = time.monotonic()
+                        outcome = SourceOutcome(name, res, transform_s=source_work.seconds,
+                                                transformed=len(done.records), skipped=len(done.unchanged),
+                                                rejected=done.rejected)
+                        outcome.load = load.add(SourceBatch(
+                            source=name, ok=res.ok, records=done.records, rejected=done.rejected,
+                            crawl=res.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged))
+                        done.records = []
+                        outcome.load_s = time.monotonic() - tl
+                        report.outcomes[name] = outcome
+                    for name in pending.values():  # what the running crawls wrote meanwhile
+                        work[name].feed(tails[name].read())
+        finally:
+            for tail in tails.values():
+                tail.close()
         report.seconds["crawl"] = time.monotonic() - t0
         t2 = time.monotonic()
     report.outcomes = {name: report.outcomes[name] for name in names}
