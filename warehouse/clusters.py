@@ -137,7 +137,7 @@ def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
                 union(members[0], b)
             continue
         for a, b in _funder_compatible(members, keys):
-            if find(a) != find(b) and _same(keys[a], keys[b]):
+            if keys[a].source != keys[b].source and find(a) != find(b) and _same(keys[a], keys[b]):
                 union(a, b)
     groups: dict[str, list[dict]] = defaultdict(list)
     for call in calls:
@@ -205,6 +205,9 @@ def _preference(call: dict[str, Any]) -> tuple:
     return (call["status"] == "withdrawn", not own_level, -completeness, call["first_seen_at"], call["id"])
 
 
+#: the text fields :func:`_preference` only tests for emptiness, read as that test (not their text)
+_FILLED = ", ".join(f"{f} <> '' AS {f}" for f in ("eligibility_text", "description", "application_url", "programme"))
+
 _CHANGED: ContextVar[set[str] | None] = ContextVar("changed_calls", default=None)
 
 
@@ -227,8 +230,7 @@ def recluster(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     calls = dict_rows(
         con, "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
-        "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "
-        "cluster_id, is_preferred FROM calls")
+        f"{_FILLED}, amount_min, amount_max, first_seen_at, cluster_id, is_preferred FROM calls")
     changed = _CHANGED.get()
     if changed is not None and len(changed) * 4 < len(calls):
         calls = _around(calls, changed)
