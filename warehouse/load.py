@@ -125,6 +125,9 @@ class HarvestLoad:
         con = connect(self.db_path)
         try:
             con.execute("SET memory_limit = ?", [settings.load_memory()])
+            # the commit writes the harvest straight into the database file (a checkpoint) rather than
+            # into the write-ahead log first and the file again when the connection closes
+            con.execute("SET checkpoint_threshold = '0b'")
             con.execute("BEGIN TRANSACTION")
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
                         [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
@@ -169,7 +172,10 @@ class HarvestLoad:
             else:
                 con.execute("ROLLBACK")
         finally:
-            con.close()
+            try:
+                con.execute("RESET checkpoint_threshold")  # for other connections to the same database
+            finally:
+                con.close()
 
 
 @contextmanager
