@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import json
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -499,10 +500,18 @@ _ARROW_TYPES = {
 }
 
 
+#: per connection (a load's own, opened after the migrations): ``{table: its column types}``
+_TYPES: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, list[tuple[str, pa.DataType]]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, pa.DataType]]:
-    return [(c, _ARROW_TYPES[t]) for c, t in con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position", [table]).fetchall()]
+    known = _TYPES.setdefault(con, {})
+    if table not in known:
+        known[table] = [(c, _ARROW_TYPES[t]) for c, t in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()]
+    return known[table]
 
 
 #: Arrow's default pool (mimalloc) keeps far more memory than these short-lived tables need (about 4× at
