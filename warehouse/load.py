@@ -21,7 +21,7 @@ import gc
 import json
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -173,10 +173,10 @@ class HarvestLoad:
             else:
                 con.execute("ROLLBACK")
         finally:
-            try:
-                con.execute("RESET checkpoint_threshold")  # for other connections to the same database
-            finally:
-                con.close()
+            # for other connections to the same database; never masks the load's own error
+            with suppress(duckdb.Error):
+                con.execute("RESET checkpoint_threshold")
+            con.close()
 
 
 @contextmanager
