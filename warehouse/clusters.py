@@ -123,21 +123,29 @@ def clusters(calls: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
         if rx != ry:
             parent[max(rx, ry)] = min(rx, ry)
 
-    keys = {c["id"]: _Key.of(c) for c in calls}
+    by_id = {c["id"]: c for c in calls}
+    keys: dict[str, _Key] = {}  # computed when first needed: most candidate pairs never compare titles
+
+    def key(call_id: str) -> _Key:
+        if call_id not in keys:
+            keys[call_id] = _Key.of(by_id[call_id])
+        return keys[call_id]
+
+    funders = {c["id"]: _funder_words(c["funder"]) for c in calls}
     blocks: dict[tuple[str, str], list[str]] = defaultdict(list)
     for call in calls:
         blocks[("url", call["canonical_url"])].append(call["id"])
         for d in call["deadlines"] or ():
             blocks[("deadline", str(d))].append(call["id"])
         if not call["deadlines"]:
-            blocks[("title", keys[call["id"]].title)].append(call["id"])
+            blocks[("title", key(call["id"]).title)].append(call["id"])
     for (kind, _), members in blocks.items():
         if kind == "url":
             for b in members[1:]:
                 union(members[0], b)
             continue
-        for a, b in _funder_compatible(members, keys):
-            if find(a) != find(b) and _same(keys[a], keys[b]):
+        for a, b in _funder_compatible(members, funders):
+            if by_id[a]["source"] != by_id[b]["source"] and find(a) != find(b) and _same(key(a), key(b)):
                 union(a, b)
     groups: dict[str, list[dict]] = defaultdict(list)
     for call in calls:
@@ -181,13 +189,14 @@ def _around(calls: list[dict[str, Any]], changed: set[str]) -> list[dict[str, An
     return [c for c in calls if c["id"] in reached or c["cluster_id"] in touched]
 
 
-def _funder_compatible(members: list[str], keys: dict[str, _Key]) -> Iterator[tuple[str, str]]:
-    """The pairs of ``members`` whose funders are compatible (one is empty, or they share a word)."""
+def _funder_compatible(members: list[str], funders: dict[str, frozenset[str]]) -> Iterator[tuple[str, str]]:
+    """The pairs of ``members`` whose funders (their significant words) are compatible (one is empty, or
+    they share a word)."""
     earlier: list[str] = []
     unfunded: list[str] = []
     by_word: dict[str, list[str]] = defaultdict(list)
     for a in members:
-        funder = keys[a].funder
+        funder = funders[a]
         others = [*unfunded, *(b for w in funder for b in by_word[w])] if funder else earlier
         yield from ((b, a) for b in dict.fromkeys(others))
         earlier.append(a)
@@ -204,6 +213,9 @@ def _preference(call: dict[str, Any]) -> tuple:
     completeness += call["amount_min"] is not None or call["amount_max"] is not None
     return (call["status"] == "withdrawn", not own_level, -completeness, call["first_seen_at"], call["id"])
 
+
+#: the text fields :func:`_preference` only tests for emptiness, read as that test (not their text)
+_FILLED = ", ".join(f"{f} <> '' AS {f}" for f in ("eligibility_text", "description", "application_url", "programme"))
 
 _CHANGED: ContextVar[set[str] | None] = ContextVar("changed_calls", default=None)
 
@@ -227,8 +239,7 @@ def recluster(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     calls = dict_rows(
         con, "SELECT id, source, source_level, canonical_url, title, funder, deadlines, perimeter_scale, status, "
-        "eligibility_text, description, application_url, programme, amount_min, amount_max, first_seen_at, "
-        "cluster_id, is_preferred FROM calls")
+        f"{_FILLED}, amount_min, amount_max, first_seen_at, cluster_id, is_preferred FROM calls")
     changed = _CHANGED.get()
     if changed is not None and len(changed) * 4 < len(calls):
         calls = _around(calls, changed)

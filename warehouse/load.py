@@ -17,8 +17,11 @@ then recomputes the cross-source clusters. Loading the same harvest twice change
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -30,7 +33,7 @@ import pyarrow as pa
 from pipeline import schema, settings
 from warehouse.clusters import only_around, recluster
 from warehouse.db import WarehouseError, connect, dict_rows, staged, utc_naive
-from warehouse.versions import describe_changes, version_record
+from warehouse.versions import describe_changes, record_sql
 
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
 LIST_FIELDS = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
@@ -123,6 +126,9 @@ class HarvestLoad:
         con = connect(self.db_path)
         try:
             con.execute("SET memory_limit = ?", [settings.load_memory()])
+            # the commit writes the harvest straight into the database file (a checkpoint) rather than
+            # into the write-ahead log first and the file again when the connection closes
+            con.execute("SET checkpoint_threshold = '0b'")
             con.execute("BEGIN TRANSACTION")
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
                         [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
@@ -143,7 +149,8 @@ class HarvestLoad:
             raise ValueError("a batch has an empty source name")
         if batch.source in self.stats:
             raise ValueError(f"several batches for source(s) {batch.source}")
-        stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed)
+        with _no_gc():
+            stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed)
         self.stats[batch.source] = stats
         return stats
 
@@ -157,7 +164,7 @@ class HarvestLoad:
         try:
             if exc_type is None:
                 try:
-                    with only_around(self._changed):
+                    with only_around(self._changed), _no_gc():
                         recluster(con)
                     con.execute("COMMIT")
                 except BaseException:
@@ -166,7 +173,24 @@ class HarvestLoad:
             else:
                 con.execute("ROLLBACK")
         finally:
+            # for other connections to the same database; never masks the load's own error
+            with suppress(duckdb.Error):
+                con.execute("RESET checkpoint_threshold")
             con.close()
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: a load allocates hundreds of thousands of short-lived,
+    acyclic objects (rows, columns) that reference counting frees anyway, and each collection they trigger
+    walks every live object of the harvest (a full one took a third of a second at 10 000 records)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _local_date(now: datetime) -> date:
@@ -193,8 +217,9 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         olds = [existing.get(rec["id"]) for rec in written]
         columns = _call_columns(written, olds, clock)
         columns["raw_hash"] = [batch.raw_hashes.get(i) for i in columns["id"]]
-        _insert(con, "calls", columns, replace=("id",))
-        _write_versions(con, columns, olds[:len(versioned)], clock)
+        calls = _arrow(con, "calls", columns)
+        _insert(con, "calls", calls, replace=("id",))
+        _write_versions(con, calls.slice(0, len(versioned)), olds[:len(versioned)], clock)
         ids = set(columns["id"])
         restamped = _call_columns([rec for rec in seen if rec["id"] not in ids], [], clock,
                                   ("status", "next_deadline"))
@@ -475,10 +500,18 @@ _ARROW_TYPES = {
 }
 
 
+#: per connection (a load's own, opened after the migrations): ``{table: its column types}``
+_TYPES: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, list[tuple[str, pa.DataType]]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, pa.DataType]]:
-    return [(c, _ARROW_TYPES[t]) for c, t in con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position", [table]).fetchall()]
+    known = _TYPES.setdefault(con, {})
+    if table not in known:
+        known[table] = [(c, _ARROW_TYPES[t]) for c, t in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()]
+    return known[table]
 
 
 #: Arrow's default pool (mimalloc) keeps far more memory than these short-lived tables need (about 4× at
@@ -492,51 +525,64 @@ def _arrow(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list])
                      for c, t in _column_types(con, table) if c in columns})
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[str, list], *,
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[str, list] | pa.Table, *,
             verb: str = "INSERT", replace: tuple[str, ...] = ()) -> None:
-    """Insert rows (dicts, or columns) through an Arrow table typed from the table's own columns; first
-    delete the rows with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's
-    upsert)."""
+    """Insert rows (dicts, columns, or an Arrow table) through an Arrow table typed from the table's own
+    columns; first delete the rows with the same ``replace`` key (a plain delete and insert is much faster
+    than DuckDB's upsert)."""
     if isinstance(rows, list):
         if not rows:
             return
         rows = {k: [r[k] for r in rows] for k in rows[0]}
-    if not next(iter(rows.values()), None):
+    if isinstance(rows, dict):
+        if not next(iter(rows.values()), None):
+            return
+        rows = _arrow(con, table, rows)
+    if not rows.num_rows:
         return
-    with staged(con, "_staging", _arrow(con, table, rows)):
+    with staged(con, "_staging", rows):
         if replace:
             match = " AND ".join(f"{table}.{k} = s.{k}" for k in replace)
             con.execute(f"DELETE FROM {table} USING _staging s WHERE {match}")
         con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
 
 
-def _write_versions(con: duckdb.DuckDBPyConnection, columns: dict[str, list], olds: list[dict | None],
+_CHANGES = pa.schema([("id", pa.string()), ("change_kind", pa.string()), ("changes", pa.string())])
+
+
+def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[dict | None],
                     clock: _Clock) -> None:
-    """A version for each of the first ``len(olds)`` calls of ``columns`` (new, or a hash changed)."""
+    """A version for each call of ``calls`` (as inserted; ``olds``: their stored state, None for new
+    calls). The version records are built by DuckDB from the inserted columns; a changed call's change is
+    described from its previous version record."""
     if not olds:
         return
-    ids = columns["id"][:len(olds)]
-    previous = _previous_records(con, [(i, old["version"]) for i, old in zip(ids, olds, strict=True) if old])
+    ids = calls.column("id").to_pylist()
     replaced = [i for i, old in zip(ids, olds, strict=True) if old]
-    if replaced:
-        with staged(con, "_closing", {"call_id": replaced}):
-            con.execute("UPDATE call_versions SET valid_to = ? WHERE valid_to IS NULL "
-                        "AND call_id IN (SELECT call_id FROM _closing)", [clock.at])
-    fields = schema.CONTENT_FIELDS + schema.CALENDAR_FIELDS
-    rows = zip(*(columns[f] for f in fields), strict=True)
-    kinds, texts, records = [], [], []
-    for call_id, old, values in zip(ids, olds, rows, strict=False):  # rows also holds unversioned calls
-        record = version_record(dict(zip(fields, values, strict=True)))
-        kind, text = ("new", "first seen") if old is None else describe_changes(previous.get(call_id), record)
-        kinds.append(kind)
-        texts.append(text)
-        records.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
-    count = len(olds)
-    _insert(con, "call_versions", {
-        "call_id": ids, "version": columns["version"][:count], "valid_from": [clock.at] * count,
-        "valid_to": [None] * count, "run_id": [clock.run_id] * count, "change_kind": kinds, "changes": texts,
-        "content_hash": columns["content_hash"][:count], "calendar_hash": columns["calendar_hash"][:count],
-        "record": records}, replace=("call_id", "version"))
+    changes: dict[str, list] = {"id": [], "change_kind": [], "changes": []}
+    with staged(con, "_versioned", calls):
+        if replaced:
+            previous = _previous_records(con, [(i, old["version"]) for i, old in zip(ids, olds, strict=True)
+                                               if old])
+            with staged(con, "_closing", {"id": replaced}):
+                con.execute("UPDATE call_versions SET valid_to = ? WHERE valid_to IS NULL "
+                            "AND call_id IN (SELECT id FROM _closing)", [clock.at])
+                records = dict(con.execute(f"SELECT v.id, {record_sql('v')} FROM _versioned v "
+                                           "JOIN _closing USING (id)").fetchall())
+            for call_id in replaced:
+                kind, text = describe_changes(previous.get(call_id), json.loads(records[call_id]))
+                changes["id"].append(call_id)
+                changes["change_kind"].append(kind)
+                changes["changes"].append(text)
+        with staged(con, "_changes", pa.table(changes, schema=_CHANGES)):
+            con.execute("DELETE FROM call_versions USING _versioned v "
+                        "WHERE call_versions.call_id = v.id AND call_versions.version = v.version")
+            con.execute(
+                "INSERT INTO call_versions (call_id, version, valid_from, valid_to, run_id, change_kind, changes, "
+                "content_hash, calendar_hash, record) "
+                "SELECT v.id, v.version, ?, NULL, ?, coalesce(c.change_kind, 'new'), "
+                f"coalesce(c.changes, 'first seen'), v.content_hash, v.calendar_hash, {record_sql('v')} "
+                "FROM _versioned v LEFT JOIN _changes c USING (id)", [clock.at, clock.run_id])
 
 
 def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict[str, dict]:

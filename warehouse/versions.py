@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pipeline import schema
@@ -28,18 +27,11 @@ _QUOTED = ("title", "funder", "programme", "perimeter_label")
 _VERSIONED = schema.CONTENT_FIELDS + schema.CALENDAR_FIELDS
 
 
-def version_record(row: dict[str, Any]) -> dict[str, Any]:
-    """The content and calendar fields of a call row, in JSON form (dates as ISO text; every versioned
-    field is a scalar or a flat list)."""
-    out = {f: row.get(f) for f in _VERSIONED}
-    for f, value in out.items():
-        if value is None or type(value) is str:
-            continue
-        if isinstance(value, (list, tuple)):
-            out[f] = [v.isoformat() if isinstance(v, date) else v for v in value]
-        elif isinstance(value, date):
-            out[f] = value.isoformat()
-    return out
+def record_sql(alias: str) -> str:
+    """SQL for the version record of the ``calls`` row ``alias``: its content and calendar fields as one
+    JSON object, keys sorted (dates as ISO text; every versioned field is a scalar or a flat list)."""
+    fields = ", ".join(f'"{f}" := {alias}."{f}"' for f in sorted(_VERSIONED))
+    return f"to_json(struct_pack({fields}))"
 
 
 def describe_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, str]:
