@@ -194,12 +194,14 @@ def validate_record(rec: dict[str, Any]) -> None:
     for d in rec.get("deadlines") or []:
         if not _ISO_DATE.match(str(d)):
             problems.append(f"deadline {d!r} is not an ISO date")
+    amounts = []
     for field in ("amount_min", "amount_max"):
         v = rec.get(field)
-        if v is not None and (not isinstance(v, (int, float)) or v < 0):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0):
             problems.append(f"{field}={v!r} is not a non-negative amount")
-    if (rec.get("amount_min") is not None and rec.get("amount_max") is not None
-            and rec["amount_min"] > rec["amount_max"]):
+        else:
+            amounts.append(v)
+    if len(amounts) == 2 and None not in amounts and amounts[0] > amounts[1]:
         problems.append("amount_min > amount_max")
     url = str(rec.get("url") or "")
     if url and not url.startswith(("http://", "https://")):

@@ -1,5 +1,7 @@
 """The record schema: stable ids, canonical URLs, hashes and validation."""
 
+import re
+
 import pytest
 
 from pipeline import schema
@@ -90,3 +92,16 @@ def test_canonical_url_fast_path_agrees_with_parsing(url):
         return  # only plain URLs take the fast path
     scheme = "http" if schema._is_loopback(parts.hostname) and parts.scheme == "http" else "https"
     assert schema.canonical_url(url) == urlunsplit((scheme, parts.hostname.lower(), path, "", ""))
+
+
+@pytest.mark.parametrize("lo, hi, problem", [
+    ("100", 50.0, "amount_min='100' is not a non-negative amount"),
+    (10.0, "cent", "amount_max='cent' is not a non-negative amount"),
+    (float("nan"), 5.0, "amount_min=nan is not a non-negative amount"),
+    (True, 5.0, "amount_min=True is not a non-negative amount"),
+    (500.0, 50.0, "amount_min > amount_max"),
+])
+def test_bad_amounts_are_reasons_not_crashes(lo, hi, problem):
+    rec = {**_valid(), "amount_min": lo, "amount_max": hi}
+    with pytest.raises(schema.ValidationError, match=re.escape(problem)):
+        schema.validate_record(rec)
