@@ -51,6 +51,8 @@ MARK_START = "<!-- bench:start (written by `aap bench`; edit outside the markers
 MARK_END = "<!-- bench:end -->"
 #: the bare crawl: no feed export, no page store (so no conditional request, nothing re-emitted), no HTTP
 #: cache; everything else as in a harvest
+#: passes of the single-stage measures (transforms alone, load alone); the best is reported
+REPEATS = 3
 BARE_SETTINGS = {"FEEDS": {}, "AAP_PAGE_STORE": "", "HTTPCACHE_ENABLED": False}
 
 
@@ -288,9 +290,11 @@ def time_transforms(items: dict[str, list], as_of: date, profile: bool = False
     comes from a second pass over the first 2 000 items."""
     from pipeline.run import transform_items
 
-    t0 = time.process_time()
-    results = {s: transform_items(s, rows, as_of) for s, rows in items.items()}
-    seconds = time.process_time() - t0
+    seconds = float("inf")
+    for _ in range(REPEATS):  # the best pass: a shared machine only ever makes a pass slower
+        t0 = time.process_time()
+        results = {s: transform_items(s, rows, as_of) for s, rows in items.items()}
+        seconds = min(seconds, time.process_time() - t0)
     records = sum(len(r) for r, _ in results.values())
     text = ""
     if profile:
@@ -314,12 +318,15 @@ def time_load(results: dict[str, tuple[list, list]], work: Path, now: datetime) 
     from warehouse.load import SourceBatch, load_harvest
 
     db = work / "load-bench.duckdb"
-    db.unlink(missing_ok=True)
-    connect(db).close()  # migrations are not the load
     batches = [SourceBatch(source=s, ok=True, records=r, rejected=rej, crawl={}) for s, (r, rej) in results.items()]
-    t0 = time.monotonic()
-    load_harvest(db, batches, now=now, run_id="bench-load")
-    seconds = time.monotonic() - t0
+    seconds = float("inf")
+    for _ in range(REPEATS):  # each pass into a new empty warehouse; the best one
+        for stale in (db, db.with_name(db.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        connect(db).close()  # migrations are not the load
+        t0 = time.monotonic()
+        load_harvest(db, batches, now=now, run_id="bench-load")
+        seconds = min(seconds, time.monotonic() - t0)
     con = duckdb.connect(str(db), read_only=True)
     stored = int(con.execute("SELECT count(*) FROM calls").fetchone()[0])
     con.close()
@@ -514,9 +521,9 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
         return f"{x:,.0f}".replace(",", " ")
 
     out += ["", "| single-stage measure | goal | result |", "|---|---|---|",
-            f"| transforms alone, {num(tn)} raw items, one thread (CPU time) | ≥ 5 000 records/s | "
+            f"| transforms alone, {num(tn)} raw items, one thread (CPU time, best of {REPEATS}) | ≥ 5 000 records/s | "
             f"{num(tn / ts)} records/s ({ts:.2f} s) |",
-            f"| DuckDB load of {num(ln)} calls into an empty warehouse | < 2 s | {ls:.2f} s |"]
+            f"| DuckDB load of {num(ln)} calls into an empty warehouse (best of {REPEATS}) | < 2 s | {ls:.2f} s |"]
     return "\n".join(out)
 
 
