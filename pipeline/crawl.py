@@ -92,13 +92,17 @@ def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: f
                        duration_s=time.monotonic() - started, out=str(out))
 
 
+def import_scrapy_first() -> None:
+    """Import Scrapy's TLS context factory from a shallow call stack, before anything else of Scrapy: on
+    import that module defines three deprecated aliases, and each one walks the whole call stack with
+    inspect.stack(), reading every frame's source file. Imported from deep inside the crawler's start-up
+    (through the download handler) that cost ~0.3 s of every crawl process."""
+    import scrapy.core.downloader.contextfactory  # noqa: F401
+
+
 def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: Path | None,
                            base_url: str | None, overrides: dict[str, Any]) -> CrawlResult:
-    # Imported first, from a shallow call stack: on import this module defines three deprecated aliases,
-    # and each one walks the whole call stack with inspect.stack(), reading every frame's source file.
-    # Imported from deep inside the crawler's start-up (through the download handler) that cost ~0.3 s
-    # of every crawl process.
-    import scrapy.core.downloader.contextfactory  # noqa: F401
+    import_scrapy_first()
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings

@@ -33,13 +33,12 @@ from typing import IO, Any
 
 
 def _preload() -> None:
-    # First, from a shallow call stack: on import this module defines three deprecated aliases, and each
-    # walks the whole call stack with inspect.stack(), reading every frame's source file.
-    import scrapy.core.downloader.contextfactory  # noqa: F401
+    from pipeline.crawl import import_scrapy_first
+
+    import_scrapy_first()
     import scrapy.core.downloader.handlers.http11  # noqa: F401
     import scrapy.crawler  # noqa: F401
 
-    import pipeline.crawl  # noqa: F401
     import spiders.settings  # noqa: F401
     from spiders.registry import all_spiders
 

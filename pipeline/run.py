@@ -37,7 +37,6 @@ class SourceOutcome:
 
     source: str
     crawl: CrawlResult
-    records: list[dict[str, Any]] = field(default_factory=list, repr=False)  # emptied once loaded
     rejected: list[dict[str, Any]] = field(default_factory=list, repr=False)
     load: Any = None  # warehouse.load.LoadStats
     transform_s: float = 0.0

@@ -67,6 +67,14 @@ def load_memory() -> str:
     return os.environ.get("AAP_LOAD_MEMORY", "64MB")
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def at_token() -> str | None:
     return os.environ.get("AAP_AT_TOKEN") or None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -12,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import IO, Any
 
-from pipeline import schema
+from pipeline import schema, settings
 from transforms.labels import map_labels
 from transforms.normalize import derive
 
@@ -122,10 +121,7 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
 
 def default_workers() -> int:
     """Worker processes for ``aap classify``: one per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    return settings.available_cores()
 
 
 def classify_stream(lines: Iterable[str], out: IO[str], *, default_as_of: date | None = None,
@@ -206,13 +202,9 @@ def benchmark(objs: list[dict], *, default_as_of: date) -> dict[str, float]:
 
 
 class _Sink:
-    """A text sink that only counts what is written (the benchmark's output)."""
-
-    def __init__(self) -> None:
-        self.chars = 0
+    """A text sink that keeps nothing (the benchmark's output)."""
 
     def write(self, text: str) -> int:
-        self.chars += len(text)
         return len(text)
 
 

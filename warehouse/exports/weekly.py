@@ -6,7 +6,6 @@ import hashlib
 import importlib
 import json
 import multiprocessing
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,17 +29,22 @@ def export_weekly(db_path: str | Path, *, now: datetime, week: str | None = None
 
     ``output`` defaults to ``<data>/exports/weekly-<week>.<fmt>``. ``csv_delimiter`` is ``,`` or ``;``
     (French Excel)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
     if csv_delimiter not in (",", ";"):
         raise ValueError(f"CSV delimiter must be ',' or ';', not {csv_delimiter!r}")
-    writer = importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
+    writer = _writer(fmt)
     digest = read_digest(db_path, now=now, week=week, region=region, departement=departement, themes=themes,
                          ccas=ccas)
     path = Path(output) if output else settings.paths().exports_dir / f"weekly-{digest.week}.{fmt}"
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"delimiter": csv_delimiter} if fmt == "csv" else {}
     return _write_atomically(writer.write, digest, path, options)
+
+
+def _writer(fmt: str):
+    """The module that writes ``fmt`` (``write(digest, path, **options)``)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
+    return importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
 
 
 def read_digest(db_path: str | Path, *, now: datetime, **options) -> Digest:
@@ -128,9 +132,9 @@ _COST = {"json": 3.0, "xlsx": 4.0, "html": 2.0, "atom": 2.0, "md": 1.3, "ics": 1
 
 
 def export_workers() -> int:
-    """Processes that write the formats: two where there are two cores and ``fork`` (Linux), else one."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 if cores >= 2 and "fork" in multiprocessing.get_all_start_methods() else 1
+    """Processes that write the formats: two where there are two cores (one without ``fork``, see
+    :func:`_write_in_parallel`)."""
+    return min(2, settings.available_cores())
 
 
 def _write_formats(digest: Digest, formats: list[str], directory: Path) -> dict[str, tuple[Path | None, str | None]]:
@@ -138,10 +142,7 @@ def _write_formats(digest: Digest, formats: list[str], directory: Path) -> dict[
     done: dict[str, tuple[Path | None, str | None]] = {}
     for fmt in formats:
         try:
-            if fmt not in FORMATS:
-                raise ValueError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
-            writer = importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
-            done[fmt] = (_write_atomically(writer.write, digest, directory / f"weekly-{digest.week}.{fmt}", {}),
+            done[fmt] = (_write_atomically(_writer(fmt).write, digest, directory / f"weekly-{digest.week}.{fmt}", {}),
                          None)
         except Exception as exc:
             done[fmt] = (None, f"{fmt}: {type(exc).__name__}: {exc}")
@@ -160,7 +161,7 @@ def _write_in_parallel(digest: Digest, formats: list[str], directory: Path, work
          else theirs).append(fmt)
     for fmt in formats:  # imported once, before the fork, rather than in both processes
         if fmt in FORMATS:
-            importlib.import_module(f"warehouse.exports.{FORMATS[fmt]}")
+            _writer(fmt)
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child_writes, args=(digest, theirs, directory, send), daemon=True)
