@@ -17,8 +17,9 @@ _NUMBER = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
          r"\s+(?:d'euros?|€|eur\b))")
 _AMOUNT = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
-#: where an amount can start: a run of digits or "eur"
-_AMOUNT_START = re.compile(r"\d+|eur")
+#: where an amount can start: a run of digits or "eur" (a character class first lets the regex engine skip
+#: to the candidates)
+_AMOUNT_START = re.compile(r"[0-9e](?:(?<=[0-9])[0-9]*|(?<=e)ur)")
 _MIN_CUE = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
                       r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
 _MAX_CUE = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
@@ -40,7 +41,9 @@ _CONTEXT_SKIP = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? 
 _MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
 #: the unit-less lower bound written just before an amount: "entre 5 000 et", "de 5 000 à", "5 000 -"
 _BARE_LOW = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")
-_EURO_WORD = re.compile(r"(?i)\beur(?:os?)?\b")
+#: "eur", "euro", "euros" as a word, in lower-cased text (the literal first is found fast; the lookbehind
+#: is the word boundary before it)
+_EURO_WORD = re.compile(r"eur(?<!\weur)(?:os?)?\b")
 _MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 
@@ -87,8 +90,10 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
     """(amount_min, amount_max) in euros, or None where not stated."""
     if not text:
         return None, None
-    if "€" not in text and ("eur" not in text.lower() or _EURO_WORD.search(text) is None):
-        return None, None
+    if "€" not in text:
+        lower = text.lower()
+        if "eur" not in lower or _EURO_WORD.search(lower) is None:
+            return None, None
     s = fold(text)
     found = []
     for m in _amount_matches(s):

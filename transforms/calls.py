@@ -12,10 +12,12 @@ import re
 
 from transforms.text import fold
 
+# each branch starts with its literal letter and then checks the word boundary before it (``a(?<!\wa)`` is
+# ``\ba``), so that the regex engine jumps from one "a" or "c" to the next instead of trying every position
 _PHRASE = re.compile(
-    r"\bappels? (?:a|aux) (?:projets?|candidatures?|propositions?|manifestations? d'interet|initiatives?|idees|"
-    r"communs|dossiers?|contributions?)\b|\bappels? (?:a|aux) manifestation\b|\bcall for (?:proposals|projects|"
-    r"applications)\b|\bcalls? for proposals\b|\bappel a projets?\b|\bappels? ouverts?\b"
+    r"a(?<!\wa)(?:ppels? (?:a|aux) (?:projets?|candidatures?|propositions?|manifestations? d'interet|initiatives?|"
+    r"idees|communs|dossiers?|contributions?)\b|ppels? (?:a|aux) manifestation\b|ppel a projets?\b|ppels? ouverts?\b)"
+    r"|c(?<!\wc)(?:all for (?:proposals|projects|applications)\b|alls? for proposals\b)"
 )
 _ACRONYM = re.compile(r"(?<![\w-])(?:AAP|AMI|AMII|AAC)(?![\w-])")
 _NEGATED = re.compile(

@@ -59,7 +59,8 @@ _BARE_DAY = r"(?<=\bdu )(?P<bd>\d{1,2}|1er)(?=\s+(?:au|-)\s+(?:le\s+)?\d)"
 _DATE = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # the same, tried only where a date can start (a digit run or "premier"): much faster than a scan
 _DATE_AT = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
-_DATE_START = re.compile(r"[0-9]+|premier")
+# (a character class first lets the regex engine skip to the candidates: same matches as "[0-9]+|premier")
+_DATE_START = re.compile(r"[0-9p](?:(?<=[0-9])[0-9]*|(?<=p)remier)")
 _PREMIER_WORD = re.compile(r"\bpremier\b")
 _WD_BEFORE = re.compile(rf"\b({_WD_RE})\s+$")
 
@@ -409,13 +410,17 @@ def _maybe_date(s: str) -> bool:
     """Whether a sentence can hold a date: a digit, or "premier" (Premier, premier, PREMIER)."""
     return _DIGIT.search(s) is not None or (
         ("remier" in s or "PREMIER" in s) and _PREMIER.search(s) is not None)
-_MAYBE_HEADING = re.compile(r"limite|cl[ôo]tur|d[ée]p[ôo]t|date|[ée]ch[ée]ance|ouverture|candidat|calendrier|"
-                            r"deadline|vague|session", re.IGNORECASE)
+
+
+#: words one of which a heading that announces dates holds (in lower case, accented or not)
+_HEADING_WORDS = ("limite", "clôtur", "clotur", "dépôt", "depôt", "dépot", "depot", "date", "échéance",
+                  "écheance", "echéance", "echeance", "ouverture", "candidat", "calendrier", "deadline", "vague",
+                  "session")
 
 
 def _heading_role(original: str) -> str | None:
     """Role a short heading line without a date gives to the dates of the next line."""
-    if len(original) > 100 or not _MAYBE_HEADING.search(original):
+    if len(original) > 100 or not any(map(original.lower().__contains__, _HEADING_WORDS)):
         return None
     cues = [c[2] for c in _CUES_MATCHER.finditer(fold(original))]
     if not cues:

@@ -98,7 +98,9 @@ _MENTION_MATCHER = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTION
 #: the acronyms (CCAS, CIAS, CCIAS, with or without dots), one group each; no two can match at one place
 _CCAS_INDEX = [i for i, (p, g, _) in enumerate(_MENTIONS) if g == "ccas" and p.startswith(r"\bc\.")]
 _CCAS_ACRONYMS = re.compile("|".join(f"({_MENTIONS[i][0]})" for i in _CCAS_INDEX))
-_CCAS_ANY = re.compile("|".join(f"(?:{_MENTIONS[i][0]})" for i in _CCAS_INDEX))
+#: whether a text names one of them: the same patterns with the leading "\bc" written "c(?<!\wc)", so that
+#: the regex engine jumps from one "c" to the next instead of trying every position
+_CCAS_ANY = re.compile("c(?<!\\wc)(?:" + "|".join(_MENTIONS[i][0].removeprefix(r"\bc") for i in _CCAS_INDEX) + ")")
 
 _APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
     r"eligib\w*|beneficiaires?|peu(?:vent|t) (?:candidater|deposer|repondre|postuler|beneficier|presenter|"

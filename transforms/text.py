@@ -6,7 +6,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_SPACES = re.compile(r"\s+")
 #: characters that accent stripping would lose or mangle, replaced first (€ is kept as the word "eur")
 _REPLACEMENTS = (
     ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("`", "'"), ("\u00b4", "'"),
@@ -112,7 +111,7 @@ def segments(text: str, *, semicolons: bool = True) -> list[str]:
 
 def one_line(text: str, limit: int = 300) -> str:
     """Evidence string: whitespace collapsed, truncated to ``limit`` characters."""
-    s = _SPACES.sub(" ", text or "").strip()
+    s = " ".join((text or "").split())
     return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
 
 
@@ -293,7 +292,7 @@ class KeywordMatcher:
         if self.anchors and not any(map(text.__contains__, self.anchors)):
             return []
         words = _word_set(text)
-        new = words - self._known if not words <= self._known else None
+        new = words - self._known
         if new:
             if len(self._known) > 200_000:  # bounded: a long run meets many distinct numbers and names
                 self._known.clear()
