@@ -1,0 +1,94 @@
+"""Patterns written for speed (a literal or character class first, the word boundary checked after it,
+substring checks instead of a case-insensitive regex) find exactly what the plain pattern finds."""
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from transforms import amounts, calls, deadlines, eligibility, text
+
+# pieces that put the patterns' edge cases next to each other (punctuation before capitals and digits,
+# bullets, "|||", acronyms with dots, amounts, "premier", accents, non-breaking spaces)
+PIECES = st.sampled_from([
+    ". ", "! ", "? ", ".  ", ". \t", "•", "·", "▪", "►", "|||", "||", ";", " ; ", "A", "É", "«", '"', "(", "1",
+    "25", "premier", "Premier", "PREMIER", "p", "e", "eur", "EUR", "euros", "Euro", "€", " ", "\t", "\u00a0",
+    "c", "C", "c.", "C.C.A.S.", "ccas", "cias", "ccias", "c c a s", "appel", "appels à projets",
+    "appel a projets", "appels aux candidatures", "call for proposals", "calls for proposals", "appels ouverts",
+    "x", "_", "-", "Date limite", "DÉPÔT", "clôture", "Échéance", "session", "calendrier", "ſ", "İ",
+])
+TEXT = st.lists(st.one_of(PIECES, st.text(max_size=6)), max_size=30).map("".join)
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+PLAIN_SPLIT = {
+    True: re.compile(r"[•·▪►;]|\|\|\||\s(?<=[.!?]\s)\s*(?=[A-ZÀ-ÖØ-Þ0-9«\"(])"),
+    False: re.compile(r"[•·▪►]|\|\|\||\s(?<=[.!?]\s)\s*(?=[A-ZÀ-ÖØ-Þ«\"(])"),
+}
+PLAIN_PHRASE = re.compile(
+    r"\bappels? (?:a|aux) (?:projets?|candidatures?|propositions?|manifestations? d'interet|initiatives?|idees|"
+    r"communs|dossiers?|contributions?)\b|\bappels? (?:a|aux) manifestation\b|\bcall for (?:proposals|projects|"
+    r"applications)\b|\bcalls? for proposals\b|\bappel a projets?\b|\bappels? ouverts?\b"
+)
+PLAIN_HEADING = re.compile(r"limite|cl[ôo]tur|d[ée]p[ôo]t|date|[ée]ch[ée]ance|ouverture|candidat|calendrier|"
+                           r"deadline|vague|session", re.IGNORECASE)
+
+
+#: the letters whose lower case differs from what a case-insensitive regex matches (Turkish dotted and
+#: dotless i, long s, Kelvin sign): the fast checks read ``str.lower()``, which no French text is affected by
+SPECIAL_CASE = str.maketrans({"İ": "I", "ı": "i", "ſ": "s", "\u212a": "K"})
+
+
+def spans(pattern: re.Pattern[str], s: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(s)]
+
+
+@SETTINGS
+@given(TEXT, st.booleans())
+def test_sentence_split_matches_the_plain_regex(line, semicolons):
+    line = line.replace("\n", " ").replace("\r", " ")
+    assert list(text._split_line(line, semicolons)) == PLAIN_SPLIT[semicolons].split(line)
+
+
+@SETTINGS
+@given(TEXT)
+def test_start_scanners_match_the_plain_alternations(raw):
+    s = text.fold(raw)
+    assert spans(deadlines._DATE_START, s) == spans(re.compile(r"[0-9]+|premier"), s)
+    assert spans(amounts._AMOUNT_START, s) == spans(re.compile(r"\d+|eur"), s)
+
+
+@SETTINGS
+@given(TEXT)
+def test_boundary_after_literal_matches_leading_word_boundary(raw):
+    s = text.fold(raw)
+    assert spans(calls._PHRASE, s) == spans(PLAIN_PHRASE, s)
+    plain_ccas = re.compile("|".join(f"(?:{eligibility._MENTIONS[i][0]})" for i in eligibility._CCAS_INDEX))
+    assert (eligibility._CCAS_ANY.search(s) is None) == (plain_ccas.search(s) is None)
+    raw = raw.translate(SPECIAL_CASE)
+    assert (amounts._EURO_WORD.search(raw.lower()) is None) == \
+        (re.search(r"(?i)\beur(?:os?)?\b", raw) is None)
+
+
+@SETTINGS
+@given(TEXT)
+def test_heading_words_match_the_case_insensitive_regex(raw):
+    raw = raw.translate(SPECIAL_CASE)
+    assert any(w in raw.lower() for w in deadlines._HEADING_WORDS) == (PLAIN_HEADING.search(raw) is not None)
+
+
+@SETTINGS
+@given(TEXT, st.integers(min_value=2, max_value=40))
+def test_one_line_collapses_whitespace_like_the_regex(raw, limit):
+    s = re.sub(r"\s+", " ", raw).strip()
+    expected = s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+    assert text.one_line(raw, limit) == expected
+
+
+def test_examples():
+    assert text.segments("Date limite : 1er mars. Dépôt en ligne ; CCAS • communes") == [
+        "Date limite : 1er mars.", "Dépôt en ligne", "CCAS", "communes"]
+    assert text.segments("Vague 1. 12 mars ; vague 2", semicolons=False) == ["Vague 1. 12 mars ; vague 2"]
+    assert [m.group() for m in deadlines._DATE_START.finditer("le premier 12 mars 2026")] == [
+        "premier", "12", "2026"]
+    assert eligibility._CCAS_ANY.search("les c.c.a.s. et cias") is not None
+    assert eligibility._CCAS_ANY.search("accas") is None
