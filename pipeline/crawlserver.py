@@ -124,20 +124,31 @@ class _Client:
     """The server process and the crawls waiting for it."""
 
     def __init__(self) -> None:
+        """Start the server process; it imports Scrapy while its client goes on (see :meth:`ready`)."""
         self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.crawlserver"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if line.strip() != "READY":
-            self.proc.kill()
-            raise RuntimeError(f"the crawl server did not start: {line!r}")
         self.write_lock = threading.Lock()
         self.waiting: dict[str, Future[int]] = {}
         self.reader = threading.Thread(target=self._read, name="crawl-server-reader", daemon=True)
-        self.reader.start()
+        self._ready_lock = threading.Lock()
+        self._started = False
+
+    def ready(self) -> None:
+        """Wait until the server has imported everything (once); raises when it could not start."""
+        with self._ready_lock:
+            if self._started:
+                return
+            assert self.proc.stdout is not None
+            line = self.proc.stdout.readline()
+            if line.strip() != "READY":
+                self.proc.kill()
+                raise RuntimeError(f"the crawl server did not start: {line!r}")
+            self.reader.start()
+            self._started = True
 
     def alive(self) -> bool:
-        return self.proc.poll() is None and self.reader.is_alive()
+        return self.proc.poll() is None and (not self._started or self.reader.is_alive())
 
     def close(self) -> None:
         """End the server (no crawl is running: it exits at once)."""
@@ -166,6 +177,7 @@ class _Client:
             self.proc.stdin.flush()
 
     def run(self, argv: list[str], env: dict[str, str], log: str, timeout: float) -> int | None:
+        self.ready()
         rid = uuid.uuid4().hex
         future: Future[int] = Future()
         self.waiting[rid] = future
@@ -194,14 +206,40 @@ _running = 0
 _client_lock = threading.Lock()
 
 
+#: seconds a server started ahead of its first crawl (:func:`start`) waits for it before stopping
+START_GRACE_S = 60.0
+
+
+def _current() -> _Client:
+    """The running server, started when there is none (call with ``_client_lock`` held)."""
+    global _client
+    if _client is None or not _client.alive():
+        _client = _Client()
+    return _client
+
+
+def start() -> None:
+    """Start the server now, without waiting for it: a harvest calls this first, so that the server's
+    imports run while the harvest prepares its own work. Stopped if no crawl comes within
+    :data:`START_GRACE_S` seconds."""
+    if not hasattr(os, "fork"):
+        return
+    with _client_lock:
+        _stop_later(_current(), START_GRACE_S)
+
+
+def _stop_later(client: _Client, delay: float) -> None:
+    timer = threading.Timer(delay, _stop_if_idle, args=(client,))
+    timer.daemon = True
+    timer.start()
+
+
 def run(argv: list[str], env: dict[str, str], log: str, timeout: float) -> int | None:
     """Run ``pipeline.crawl.main(argv)`` in a fork of the server with environment ``env``, its output
     appended to ``log``; its exit code, or None when it was killed after ``timeout`` seconds."""
-    global _client, _running
+    global _running
     with _client_lock:
-        if _client is None or not _client.alive():
-            _client = _Client()
-        client = _client
+        client = _current()
         _running += 1
     try:
         return client.run(argv, env, log, timeout)
@@ -209,9 +247,7 @@ def run(argv: list[str], env: dict[str, str], log: str, timeout: float) -> int |
         with _client_lock:
             _running -= 1
             if not _running:
-                timer = threading.Timer(IDLE_S, _stop_if_idle, args=(client,))
-                timer.daemon = True
-                timer.start()
+                _stop_later(client, IDLE_S)
 
 
 def _stop_if_idle(client: _Client) -> None:

@@ -326,6 +326,9 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             export_formats: Iterable[str] = DEFAULT_EXPORTS, crawl_env: dict[str, str] | None = None,
             progress: Callable[[str], None] | None = None) -> HarvestReport:
     """Run the whole pipeline for ``sources`` (all when None) and return the report."""
+    from pipeline import crawlserver
+
+    crawlserver.start()  # its imports overlap this process's own
     from spiders.registry import all_spiders
     from warehouse.load import HarvestLoad, SourceBatch
     from warehouse.snapshot import publish
