@@ -21,6 +21,38 @@ _ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "
 _ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 
+def _latin1_tables() -> tuple[bytes, bytes, frozenset[str]]:
+    """What NFKD then ASCII-only does to each Latin-1 character, as a ``bytes.translate`` table and the
+    bytes it deletes; the few characters that become two or more letters ("½" → "12") are left to NFKD."""
+    table = bytearray(range(256))
+    delete = bytearray()
+    several = set()
+    for code in range(256):
+        out = unicodedata.normalize("NFKD", chr(code)).encode("ascii", "ignore")
+        if len(out) == 1:
+            table[code] = out[0]
+        elif not out:
+            delete.append(code)
+        else:
+            several.add(chr(code))
+    return bytes(table), bytes(delete), frozenset(several)
+
+
+_LATIN1_TABLE, _LATIN1_DELETE, _LATIN1_SEVERAL = _latin1_tables()
+
+
+def _strip_accents(text: str) -> str:
+    """``unicodedata.normalize("NFKD", text)`` kept to ASCII. A Latin-1 text (most French text, once the
+    replacements are done) goes through a byte table: the same result, several times faster."""
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = None
+    if raw is None or any(map(text.__contains__, _LATIN1_SEVERAL)):
+        return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return raw.translate(_LATIN1_TABLE, _LATIN1_DELETE).decode("ascii")
+
+
 @lru_cache(maxsize=512)
 def fold(text: str) -> str:
     """Lower-case ASCII: accents stripped, apostrophes/dashes unified, "€" spelled "eur", whitespace
@@ -32,7 +64,7 @@ def fold(text: str) -> str:
             for a, b in _REPLACEMENTS:
                 if a in text:
                     text = text.replace(a, b)
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        text = _strip_accents(text)
     return " ".join(text.lower().split())
 
 

@@ -92,3 +92,21 @@ def test_examples():
         "premier", "12", "2026"]
     assert eligibility._CCAS_ANY.search("les c.c.a.s. et cias") is not None
     assert eligibility._CCAS_ANY.search("accas") is None
+
+
+@SETTINGS
+@given(st.one_of(TEXT, st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=40)))
+def test_accent_table_matches_nfkd(raw):
+    import unicodedata
+
+    assert text._strip_accents(raw) == unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+
+
+def test_accent_table_covers_every_latin1_character():
+    import unicodedata
+
+    every = "".join(chr(c) for c in range(256))
+    assert text._strip_accents(every.replace("¼", "").replace("½", "").replace("¾", "")) == \
+        unicodedata.normalize("NFKD", every.replace("¼", "").replace("½", "").replace("¾", "")).encode(
+            "ascii", "ignore").decode()
+    assert text.fold("Élan ½ d’été — Œuvre") == "elan 12 d'ete - oeuvre"
