@@ -191,7 +191,7 @@ def child_main(args: argparse.Namespace) -> int:
 
     crawlserver.start()  # as the harvest does first; here before this process imports the demo settings
     from pipeline.run import demo_env, harvest
-    from spiders.settings import DEMO_SETTINGS
+    from spiders.demo import DEMO_SETTINGS
 
     p = paths(args.data_dir)
     now = datetime.fromisoformat(args.now)
@@ -232,7 +232,7 @@ def bare_crawl(portal: PortalProcess, sources: list[str], work: Path, parallel: 
     """The spiders alone, items discarded; returns (wall seconds, items scraped). With ``settings``, the
     crawls run with those instead of the bare ones."""
     from pipeline.crawl import run_crawl
-    from spiders.settings import DEMO_SETTINGS
+    from spiders.demo import DEMO_SETTINGS
 
     def one(source: str) -> Any:
         return run_crawl(source, work / f"{source}.jsonl", base_url=portal.base_url(source),
@@ -609,7 +609,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def profile_crawl(sources: list[str], work: Path, seed: int, n: int) -> str:
     """cProfile of the biggest detail-page crawl (the crawl is the slowest stage) on its own portal."""
     from pipeline.synthetic import RssShape, split_sizes
-    from spiders.settings import DEMO_SETTINGS
+    from spiders.demo import DEMO_SETTINGS
 
     detail = [s for s in sources if s != RssShape.source and has_detail_pages(s)] or sources
     source = max(detail, key=lambda s: split_sizes(n, sources).get(s, 0))

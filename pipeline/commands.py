@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace, *, live: bool, overlay: list[Path]) -> int:
     crawlserver.start()  # its imports overlap this process's own (the harvest would start it later)
     from pipeline.portal import FixturePortal
     from pipeline.run import demo_env, harvest
-    from spiders.settings import DEMO_SETTINGS
+    from spiders.demo import DEMO_SETTINGS
 
     p = paths(args.data_dir, args.warehouse)
     now = _now(args.now)

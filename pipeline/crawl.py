@@ -108,13 +108,14 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
     from scrapy.settings import Settings
 
     import spiders.settings as project_settings
+    from spiders.demo import DEMO_SETTINGS
     from spiders.registry import get_spider
 
     spider_cls = get_spider(source)
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     if base_url:
-        settings.update(project_settings.DEMO_SETTINGS, priority="project")
+        settings.update(DEMO_SETTINGS, priority="project")
     settings.set("FEEDS", {str(out): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
     # the page store (validators + what each page gave) lives next to the raw output, one file per source
     settings.set("AAP_PAGE_STORE", str(Path(out).resolve().parent / "pages" / f"{source}.pickle"))

@@ -13,7 +13,8 @@ once no crawl has run for :data:`IDLE_S` seconds (the server holds about 70 MB; 
 one another closely, its load and exports come after them).
 
 Protocol, one JSON object per line: ``{"op": "run", "id", "argv", "env", "log"}`` or
-``{"op": "kill", "id"}`` in; ``{"id", "code"}`` out when a child has ended.
+``{"op": "kill", "id"}`` in; ``{"id", "code"}`` out when a child has ended. The server's first line is
+``READY`` and the sources' catalogue as JSON (see :func:`catalogue`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import IO, Any
 
 
-def _preload() -> None:
+def _preload() -> dict[str, Any]:
+    """Import Scrapy and every spider; returns the sources' catalogue (``spiders.registry.catalogue``)."""
     from pipeline.crawl import import_scrapy_first
 
     import_scrapy_first()
@@ -40,9 +42,9 @@ def _preload() -> None:
     import scrapy.crawler  # noqa: F401
 
     import spiders.settings  # noqa: F401
-    from spiders.registry import all_spiders
+    from spiders.registry import catalogue
 
-    all_spiders()
+    return catalogue()
 
 
 def _child(request: dict[str, Any]) -> None:
@@ -79,11 +81,11 @@ def serve(stdin: IO[bytes], stdout: IO[str]) -> int:
     """The server loop (see the module docstring)."""
     # Ctrl-C reaches the crawls themselves (they stop gracefully); the server ends when its client does
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _preload()
+    sources = _preload()
     children: dict[int, str] = {}
     fd = stdin.fileno()
     pending = b""
-    stdout.write("READY\n")
+    stdout.write("READY " + json.dumps(sources) + "\n")
     stdout.flush()
     open_input = True
     while open_input or children:
@@ -133,6 +135,8 @@ class _Client:
         self.reader = threading.Thread(target=self._read, name="crawl-server-reader", daemon=True)
         self._ready_lock = threading.Lock()
         self._started = False
+        #: the sources' catalogue the server sent with its READY line
+        self.sources: dict[str, Any] = {}
 
     def ready(self) -> None:
         """Wait until the server has imported everything (once); raises when it could not start."""
@@ -141,9 +145,10 @@ class _Client:
                 return
             assert self.proc.stdout is not None
             line = self.proc.stdout.readline()
-            if line.strip() != "READY":
+            if not line.startswith("READY "):
                 self.proc.kill()
-                raise RuntimeError(f"the crawl server did not start: {line!r}")
+                raise RuntimeError(f"the crawl server did not start: {line[:300]!r}")
+            self.sources = json.loads(line[len("READY "):])
             self.reader.start()
             self._started = True
 
@@ -228,6 +233,21 @@ def start() -> None:
         _stop_later(_current(), START_GRACE_S)
 
 
+def catalogue() -> dict[str, dict[str, Any]]:
+    """The sources' catalogue (``spiders.registry.catalogue``) as the server has it: a harvest gets it
+    without importing Scrapy itself (the server is started if needed; without ``fork`` there is no server
+    and the catalogue is built here)."""
+    if not hasattr(os, "fork"):
+        from spiders.registry import catalogue as build
+
+        return build()
+    with _client_lock:
+        client = _current()
+        _stop_later(client, START_GRACE_S)
+    client.ready()
+    return client.sources
+
+
 def _stop_later(client: _Client, delay: float) -> None:
     timer = threading.Timer(delay, _stop_if_idle, args=(client,))
     timer.daemon = True
@@ -248,6 +268,15 @@ def run(argv: list[str], env: dict[str, str], log: str, timeout: float) -> int |
             _running -= 1
             if not _running:
                 _stop_later(client, IDLE_S)
+
+
+def stop() -> None:
+    """Stop the server now unless a crawl is running (a harvest whose crawls are all done frees the
+    server's memory before its load and exports instead of after :data:`IDLE_S`)."""
+    with _client_lock:
+        client = _client
+    if client is not None:
+        _stop_if_idle(client)
 
 
 def _stop_if_idle(client: _Client) -> None:

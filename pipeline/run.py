@@ -97,12 +97,19 @@ class HarvestReport:
 
 # --- transforms stage ----------------------------------------------------------------------------
 
-def source_meta(source: str) -> dict[str, Any]:
-    from spiders.registry import get_spider
+#: sources' metadata already known to this process (a harvest fills it from the crawl server's catalogue)
+_SOURCE_META: dict[str, dict[str, Any]] = {}
 
-    cls = get_spider(source)
-    return {"source_level": cls.source_level, "funder": cls.funder, "perimeter": dict(cls.perimeter),
-            "platform": cls.platform}
+
+def source_meta(source: str) -> dict[str, Any]:
+    """The metadata of ``source`` (``spiders.registry.meta``)."""
+    meta = _SOURCE_META.get(source)
+    if meta is None:
+        from spiders.registry import get_spider
+        from spiders.registry import meta as spider_meta
+
+        meta = _SOURCE_META[source] = spider_meta(get_spider(source))
+    return meta
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
@@ -328,15 +335,16 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     """Run the whole pipeline for ``sources`` (all when None) and return the report."""
     from pipeline import crawlserver
 
-    crawlserver.start()  # its imports overlap this process's own
-    from spiders.registry import all_spiders
+    crawlserver.start()  # it imports Scrapy and the spiders while this process imports the warehouse
     from warehouse.load import HarvestLoad, SourceBatch
     from warehouse.snapshot import publish
 
     say = progress or (lambda msg: None)
-    names = list(sources or all_spiders())
+    known = crawlserver.catalogue()  # from the server: this process never imports Scrapy
+    _SOURCE_META.update(known)
+    names = list(sources or known)
     for name in names:
-        if name not in all_spiders():
+        if name not in known:
             raise KeyError(f"unknown source {name!r}; `aap sources` lists them")
     paths.ensure()
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -372,6 +380,8 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
                     finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
                         name = pending.pop(future)
+                        if not pending:  # every crawl is done: free the server before the last load and exports
+                            crawlserver.stop()
                         res = future.result()
                         source_work = work.pop(name)
                         source_work.feed(tails[name].read(final=True))

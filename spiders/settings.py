@@ -71,12 +71,3 @@ SPIDER_MIDDLEWARES = {
     "spiders.pagestore.PageReplay": REPLAY_PRIORITY,
 }
 LOG_LEVEL = "INFO"
-
-#: overrides applied when crawling the local fixture portal (demo, tests): no throttling
-DEMO_SETTINGS = {
-    "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_DELAY": 0,
-    "RETRY_TIMES": 2,
-    "DOWNLOAD_TIMEOUT": 10,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-}

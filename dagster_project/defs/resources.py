@@ -64,7 +64,7 @@ class PortalResource(dg.ConfigurableResource):
             return
         from pipeline.portal import FixturePortal
         from pipeline.run import demo_env
-        from spiders.settings import DEMO_SETTINGS
+        from spiders.demo import DEMO_SETTINGS
 
         with FixturePortal(overlay_dirs=[Path(d) for d in self.overlay_dirs]) as portal:
             yield CrawlTarget(portal.url, settings=dict(DEMO_SETTINGS), env=demo_env())

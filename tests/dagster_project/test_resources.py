@@ -7,7 +7,7 @@ import pytest
 
 from dagster_project.defs.resources import AapPaths, portal_from_env
 from pipeline.run import DEMO_AT_TOKEN
-from spiders.settings import DEMO_SETTINGS
+from spiders.demo import DEMO_SETTINGS
 
 
 def _resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:

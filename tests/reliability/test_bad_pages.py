@@ -12,7 +12,7 @@ import pytest
 from pipeline.run import harvest, read_jsonl
 from pipeline.settings import TIMEZONE, paths
 from pipeline.synthetic import Faults, SyntheticPortal
-from spiders.settings import DEMO_SETTINGS
+from spiders.demo import DEMO_SETTINGS
 
 NOW = datetime(2026, 10, 1, 8, 0, tzinfo=TIMEZONE)
 MAXSIZE = 1024 * 1024

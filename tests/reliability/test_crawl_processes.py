@@ -3,14 +3,18 @@ time-outs reported like those of any child process."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from pipeline import crawlserver
 from pipeline.crawl import run_crawl
+from pipeline.settings import PROJECT_ROOT
 from pipeline.synthetic import Faults, SyntheticPortal
-from spiders.settings import DEMO_SETTINGS
+from spiders.demo import DEMO_SETTINGS
 
 
 def test_a_crashing_crawl_reports_its_exit_code_and_traceback(tmp_path: Path) -> None:
@@ -50,3 +54,34 @@ def test_the_server_stops_when_no_crawl_has_run_for_a_while(tmp_path: Path, monk
     time.sleep(1.5)
     assert crawlserver._client is None and server.proc.poll() is not None
     assert "unknown source" in run_crawl("no_such_source", tmp_path / "two.jsonl").reason  # a new server
+
+
+def test_the_server_sends_the_sources_catalogue_with_its_ready_line() -> None:
+    from spiders.registry import catalogue
+
+    assert crawlserver.catalogue() == json.loads(json.dumps(catalogue()))
+
+
+def test_a_harvest_process_never_imports_scrapy(tmp_path: Path) -> None:
+    """Scrapy and the spiders live in the crawl server and its crawls; the harvest process gets the sources'
+    metadata from the server (about 40 MB and half a second less in the harvest process)."""
+    script = (
+        "import sys, json\n"
+        "from datetime import datetime, timezone\n"
+        "from pipeline.portal import FixturePortal\n"
+        "from pipeline.run import demo_env, harvest\n"
+        "from pipeline.settings import paths\n"
+        "from spiders.demo import DEMO_SETTINGS\n"
+        "with FixturePortal() as portal:\n"
+        f"    report = harvest(['grand_est'], paths=paths({str(tmp_path)!r}), "
+        "now=datetime(2026, 3, 2, 8, tzinfo=timezone.utc), base_url_for=portal.base_url, "
+        "crawl_settings=DEMO_SETTINGS, crawl_env=demo_env(), export_formats=())\n"
+        "print(json.dumps({'scrapy': 'scrapy' in sys.modules, 'twisted': 'twisted' in sys.modules, "
+        "'records': sum(o.transformed for o in report.outcomes.values())}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=PROJECT_ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["records"] > 0
+    assert not result["scrapy"] and not result["twisted"]

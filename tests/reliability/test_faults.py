@@ -20,7 +20,7 @@ import pytest
 from pipeline.run import HarvestReport, harvest, read_jsonl
 from pipeline.settings import TIMEZONE, paths
 from pipeline.synthetic import Faults, SyntheticPortal
-from spiders.settings import DEMO_SETTINGS
+from spiders.demo import DEMO_SETTINGS
 
 NOW = datetime(2026, 10, 1, 8, 0, tzinfo=TIMEZONE)
 SIZES = {"ile_de_france": 15, "nouvelle_aquitaine": 12, "grand_est": 24}

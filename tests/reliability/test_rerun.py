@@ -15,7 +15,7 @@ import duckdb
 from pipeline.run import harvest, read_jsonl
 from pipeline.settings import TIMEZONE, paths
 from pipeline.synthetic import SyntheticPortal
-from spiders.settings import DEMO_SETTINGS
+from spiders.demo import DEMO_SETTINGS
 
 NOW = datetime(2026, 10, 1, 8, 0, tzinfo=TIMEZONE)
 SIZES = {"grand_est": 20, "nouvelle_aquitaine": 10}
