@@ -87,9 +87,14 @@ def _find_dates(seg: str) -> list[_DateMatch]:
     out: list[_DateMatch] = []
     end = -1
     for sm in _DATE_START.finditer(seg):
-        pos = sm.start()
-        if pos < end or (sm.group() == "premier" and _PREMIER_WORD.match(seg, pos) is None):
+        pos, stop = sm.span()
+        if pos < end:
             continue
+        if sm.group() == "premier":
+            if _PREMIER_WORD.match(seg, pos) is None:
+                continue
+        elif stop - pos > 2 and (stop - pos != 4 or seg[stop:stop + 1] != "-"):
+            continue  # a day has 1 or 2 digits, a year starts an ISO date only before "-": "150", "2025"
         m = _DATE_AT.match(seg, pos)
         if not m:
             continue
