@@ -114,26 +114,26 @@ def source_meta(source: str) -> dict[str, Any]:
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """Yield (line number, parsed object or None, error) for each non-empty line; never raises on bad JSON."""
-    for n, item, error, _ in read_jsonl_lines(path):
-        yield n, item, error
+    for n, line in read_jsonl_lines(path):
+        yield parse_line(n, line)
 
 
-def read_jsonl_lines(path: Path) -> Iterator[tuple[int, Any, str | None, str]]:
-    """As :func:`read_jsonl`, with each line's text."""
+def read_jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-empty line, not parsed (see :func:`parse_line`)."""
     if not path.is_file():
         return
     with path.open(encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
-                yield parse_line(n, line)
+                yield n, line
 
 
-def parse_line(n: int, line: str) -> tuple[int, Any, str | None, str]:
-    """(line number, parsed object or None, error, text) of one non-empty JSONL line."""
+def parse_line(n: int, line: str) -> tuple[int, Any, str | None]:
+    """(line number, parsed object or None, error) of one non-empty JSONL line."""
     try:
-        return n, json.loads(line), None, line
+        return n, json.loads(line), None
     except json.JSONDecodeError as exc:
-        return n, None, f"line {n}: invalid JSON ({exc.msg})", line
+        return n, None, f"line {n}: invalid JSON ({exc.msg})"
 
 
 class JsonlTail:
@@ -147,7 +147,7 @@ class JsonlTail:
         self._rest = b""
         self._n = 0
 
-    def read(self, *, final: bool = False) -> list[tuple[int, Any, str | None, str]]:
+    def read(self, *, final: bool = False) -> list[tuple[int, str]]:
         if self._fh is None:
             try:
                 self._fh = self.path.open("rb")
@@ -161,7 +161,7 @@ class JsonlTail:
             self._n += 1
             line = raw.decode("utf-8", errors="replace")
             if line.strip():
-                out.append(parse_line(self._n, line + "\n"))
+                out.append((self._n, line + "\n"))
         if data[:cut].endswith(b"\n"):
             self._n -= 1  # the empty piece after the last newline is not a line
         if final:
@@ -197,6 +197,22 @@ def transform_key(source: str, as_of: date) -> str:
     date, so an item is transformed again on another day."""
     return hashlib.sha256(json.dumps([_code_fingerprint(), source, source_meta(source), as_of.isoformat()],
                                      sort_keys=True).encode()).hexdigest()
+
+
+def stamp_free_hash(key: str, source: str, line: str) -> str | None:
+    """:func:`raw_item_hash` of a line whose item carries ``raw``, from its text alone (no JSON parsing):
+    the line as the crawl writes it, ``{"source": …, "fetched_at": "…", …}``, without the stamp. None when
+    the line does not start that way. A stored hash equal to it can only come from an item with this very
+    text (the stamp aside), so a rerun recognises unchanged items without parsing them."""
+    head = '{"source": ' + json.dumps(source, ensure_ascii=False) + ", "
+    if not line.startswith(head + '"fetched_at": "'):
+        return None
+    start = len(head) + len('"fetched_at": "')
+    end = line.find('", ', start)
+    if end == -1 or "\\" in line[start:end]:
+        return None
+    text = head + line[end + 3:].rstrip("\r\n")
+    return hashlib.sha256((key + "\n" + text).encode("utf-8")).hexdigest()[:32]
 
 
 def raw_item_hash(key: str, line: str, item: Any) -> str:
@@ -241,13 +257,22 @@ class SourceTransform:
         self.items: dict[int, Any] = {}
         self.seconds = 0.0
 
-    def feed(self, rows: Iterable[tuple[int, Any, str | None, str]]) -> None:
+    def feed(self, lines: Iterable[tuple[int, str]]) -> None:
+        """Transform (numbered) raw lines; an unchanged one is recognised from its text, unparsed."""
         started = time.monotonic()
         fresh: list[tuple[int, Any, str | None]] = []
-        for n, item, error, line in rows:
+        known = self.known
+        for n, line in lines:
+            if known:
+                digest = stamp_free_hash(self.key, self.source, line)
+                call_id = known.get(digest) if digest else None
+                if call_id is not None and call_id not in self.unchanged:
+                    self.unchanged[call_id] = digest
+                    continue
+            n, item, error = parse_line(n, line)
             if error is None:
                 self.hashes[n] = digest = raw_item_hash(self.key, line, item)
-                call_id = self.known.get(digest)
+                call_id = known.get(digest)
                 if call_id is not None and call_id not in self.unchanged:
                     self.unchanged[call_id] = digest
                     continue

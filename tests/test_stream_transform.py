@@ -11,11 +11,11 @@ from pipeline.run import JsonlTail, SourceTransform, read_jsonl_lines, transform
 from tests.test_rerun_skip import SRC, item
 
 AS_OF = date(2026, 11, 2)
+DESCRIPTION = "Public : personnes âgées isolées ; aidants — « répit » à domicile."
 
 
 def raw_bytes() -> bytes:
-    items = [item(n, description="Public : personnes âgées isolées ; aidants — « répit » à domicile.")
-             for n in range(12)]
+    items = [item(n, description=DESCRIPTION) for n in range(12)]
     items[5] = item(3)  # the same call twice: the second is a duplicate
     lines = [json.dumps(i, ensure_ascii=False) for i in items]
     lines[7] = '{"source": "grand_est", "title": '  # a truncated line
@@ -56,7 +56,8 @@ def test_tail_numbers_lines_like_the_file_reader(tmp_path):
     path.write_bytes(raw_bytes())
     tail = JsonlTail(path)
     got = tail.read() + tail.read(final=True)
-    assert [(n, err) for n, _, err, _ in got] == [(n, err) for n, _, err, _ in read_jsonl_lines(path)]
+    assert [(n, line.rstrip("\n")) for n, line in got] == [(n, line.rstrip("\n"))
+                                                           for n, line in read_jsonl_lines(path)]
 
 
 def test_unchanged_items_are_skipped_when_fed_in_batches(tmp_path):
@@ -71,3 +72,40 @@ def test_unchanged_items_are_skipped_when_fed_in_batches(tmp_path):
     again = work.finish()
     assert again.records == [] and set(again.unchanged) == {r["id"] for r in first.records}
     assert summary(again) == summary(transform_file(SRC, path, AS_OF, known))
+
+
+def test_unchanged_lines_are_recognised_from_their_text_without_parsing(tmp_path, monkeypatch):
+    from pipeline import run
+
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes(raw_bytes())
+    first = transform_file(SRC, path, AS_OF)
+    known = {h: i for i, h in first.raw_hashes.items()}
+    # a later crawl: every stamp differs, one item has changed, one has no source record ("raw")
+    items = [item(n, fetched="2026-11-09T06:00:00+00:00", description=DESCRIPTION) for n in range(12)
+             if n not in (5, 7)]
+    items[0]["title"] += " (modifié)"
+    items[1].pop("raw")
+    later = tmp_path / "later.jsonl"
+    later.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    parsed = []
+    real = run.parse_line
+    monkeypatch.setattr(run, "parse_line", lambda n, line: parsed.append(n) or real(n, line))
+    again = transform_file(SRC, later, AS_OF, known)
+    assert parsed == [1, 2], "only the changed item and the one without a source record are parsed"
+    assert sorted(r["native_id"] for r in again.records) == ["aap-0", "aap-1"]
+    assert len(again.unchanged) == len(items) - 2
+
+
+def test_the_text_hash_is_the_item_hash_for_items_with_a_source_record():
+    from pipeline.run import raw_item_hash, stamp_free_hash, transform_key
+
+    key = transform_key(SRC, AS_OF)
+    for obj in (item(1), item(2, fetched="2026-11-25T23:25:42+00:00", title="« Été » \\ \"x\"")):
+        line = json.dumps(obj, ensure_ascii=False) + "\n"
+        assert stamp_free_hash(key, SRC, line) == raw_item_hash(key, line, obj)
+    bare = item(3)
+    bare.pop("raw")
+    line = json.dumps(bare, ensure_ascii=False) + "\n"
+    assert stamp_free_hash(key, SRC, line) != raw_item_hash(key, line, bare)
+    assert stamp_free_hash(key, "another", line) is None
