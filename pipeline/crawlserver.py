@@ -272,11 +272,12 @@ def run(argv: list[str], env: dict[str, str], log: str, timeout: float) -> int |
 
 def stop() -> None:
     """Stop the server now unless a crawl is running (a harvest whose crawls are all done frees the
-    server's memory before its load and exports instead of after :data:`IDLE_S`)."""
+    server's memory before its load and exports instead of after :data:`IDLE_S`). Returns at once: the
+    server is waited for in a background thread."""
     with _client_lock:
         client = _client
     if client is not None:
-        _stop_if_idle(client)
+        threading.Thread(target=_stop_if_idle, args=(client,), name="crawl-server-stop", daemon=True).start()
 
 
 def _stop_if_idle(client: _Client) -> None:
@@ -285,7 +286,7 @@ def _stop_if_idle(client: _Client) -> None:
         if _running or _client is not client:
             return
         _client = None
-        client.close()
+    client.close()  # a new server may start meanwhile: this one is no longer handed out
 
 
 if __name__ == "__main__":
