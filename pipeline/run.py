@@ -417,7 +417,8 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
                                                 rejected=done.rejected)
                         outcome.load = load.add(SourceBatch(
                             source=name, ok=res.ok, records=done.records, rejected=done.rejected,
-                            crawl=res.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged))
+                            crawl=res.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged,
+                            checked=True))
                         done.records = []
                         outcome.load_s = time.monotonic() - tl
                         report.outcomes[name] = outcome

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -208,3 +209,54 @@ def validate_record(rec: dict[str, Any]) -> None:
         problems.append(f"url {url!r} is not http(s)")
     if problems:
         raise ValidationError("; ".join(problems))
+
+
+#: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
+LIST_FIELDS = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
+               "perimeter_departments", "deadline_flags", "unmapped_labels")
+#: structured record fields (objects or lists), stored as JSON
+JSON_FIELDS = ("theme_evidence", "raw")
+#: text record fields (``native_id`` may also be a number: it is stored as text)
+TEXT_FIELDS = tuple(f for f in RECORD_FIELDS
+                    if f not in LIST_FIELDS + JSON_FIELDS
+                    + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
+_FIELD_SET = frozenset(RECORD_FIELDS)
+_HEX = frozenset("0123456789abcdef")
+
+
+def record_problem(rec: dict[str, Any]) -> str | None:
+    """Why a record cannot be stored, or None: its fields, :func:`validate_record`, the type of each field
+    (as the warehouse stores it), its hashes and dates. ``to_record`` runs it on every record it makes."""
+    if rec.keys() != _FIELD_SET:
+        missing = [f for f in RECORD_FIELDS if f not in rec]
+        unknown = sorted(set(rec) - _FIELD_SET)
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unknown {', '.join(unknown)}"] if unknown else [])
+        return "record fields: " + "; ".join(parts)
+    try:
+        validate_record(rec)
+    except ValidationError as exc:
+        return str(exc)
+    for f in TEXT_FIELDS:
+        value = rec[f]
+        if value is not None and not isinstance(value, str):
+            return f"{f} is {type(value).__name__}, not text"
+    for f in LIST_FIELDS:
+        value = rec[f] or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"{f} is not a list of text"
+    if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
+        return "is_call_for_projects is not a boolean"
+    for f in JSON_FIELDS:
+        if rec[f] is not None and not isinstance(rec[f], (dict, list)):
+            return f"{f} is {type(rec[f]).__name__}, not a JSON object or list"
+    for f in ("content_hash", "calendar_hash"):
+        if rec[f] is None or len(rec[f]) != 32 or not _HEX.issuperset(rec[f]):
+            return f"{f} {rec[f]!r} is not a hash computed by the transforms"
+    for value in [rec["opens_on"], rec["next_deadline"], *(rec["deadlines"] or [])]:
+        if value is not None:
+            try:
+                date.fromisoformat(str(value))
+            except ValueError:
+                return f"{value!r} is not a calendar date"
+    return None

@@ -161,8 +161,9 @@ def to_record(item: dict, meta: dict, as_of: date) -> dict:
     }
     record["content_hash"] = schema.content_hash(record)
     record["calendar_hash"] = schema.calendar_hash(record)
+    out = {f: record.get(f) for f in schema.RECORD_FIELDS}
     missing = set(schema.RECORD_FIELDS) - set(record)
-    if missing:
-        raise schema.ValidationError(f"record lacks {', '.join(sorted(missing))}")
-    schema.validate_record(record)
-    return {f: record[f] for f in schema.RECORD_FIELDS}
+    problem = f"record lacks {', '.join(sorted(missing))}" if missing else schema.record_problem(out)
+    if problem:
+        raise schema.ValidationError(problem)
+    return out

@@ -31,19 +31,10 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import schema, settings
+from pipeline.schema import JSON_FIELDS, LIST_FIELDS
 from warehouse.clusters import only_around, recluster
 from warehouse.db import WarehouseError, connect, dict_rows, staged, utc_naive
 from warehouse.versions import describe_changes, record_sql
-
-#: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
-LIST_FIELDS = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
-               "perimeter_departments", "deadline_flags", "unmapped_labels")
-#: structured record fields (objects or lists), stored as JSON
-JSON_FIELDS = ("theme_evidence", "raw")
-#: text record fields (``native_id`` may also be a number: it is stored as text)
-TEXT_FIELDS = tuple(f for f in schema.RECORD_FIELDS
-                    if f not in LIST_FIELDS + JSON_FIELDS
-                    + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
 
 
 @dataclass(frozen=True)
@@ -62,6 +53,9 @@ class SourceBatch:
     crawl: dict[str, Any] = field(default_factory=dict)
     raw_hashes: dict[str, str] = field(default_factory=dict)
     unchanged: dict[str, str] = field(default_factory=dict)
+    #: the records come straight from ``transforms.normalize.to_record`` in this process, which checked
+    #: each against :func:`schema.record_problem`: the loader only checks their source and ids
+    checked: bool = False
 
 
 @dataclass
@@ -251,7 +245,7 @@ def _split_valid(batch: SourceBatch) -> tuple[list[dict], list[dict]]:
     invalid: list[dict] = []
     seen: set[str] = set()
     for rec in batch.records:
-        reason = record_problem(rec, batch.source)
+        reason = record_problem(rec, batch.source, checked=batch.checked)
         if reason is None and rec["id"] in seen:
             reason = f"duplicate id {rec['id']} in the batch"
         if reason is None:
@@ -264,51 +258,15 @@ def _split_valid(batch: SourceBatch) -> tuple[list[dict], list[dict]]:
     return accepted, invalid
 
 
-_FIELD_SET = frozenset(schema.RECORD_FIELDS)
-_HEX = frozenset("0123456789abcdef")
-
-
-def record_problem(rec: Any, source: str) -> str | None:
-    """Why a record cannot be stored, or None. Its ``content_hash``/``calendar_hash`` are the ones the
-    transforms computed (``schema.content_hash``/``calendar_hash``); the loader stores and compares them as
-    given."""
+def record_problem(rec: Any, source: str, *, checked: bool = False) -> str | None:
+    """Why a record cannot be stored in the batch of ``source``, or None: :func:`schema.record_problem`
+    (skipped when ``checked``: the record was made by ``to_record``, which checks it) and its source."""
     if not isinstance(rec, dict):
         return f"record is {type(rec).__name__}, not an object"
-    if rec.keys() != _FIELD_SET:
-        missing = [f for f in schema.RECORD_FIELDS if f not in rec]
-        unknown = sorted(set(rec) - _FIELD_SET)
-        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
-            [f"unknown {', '.join(unknown)}"] if unknown else [])
-        return "record fields: " + "; ".join(parts)
-    if rec["source"] != source:
-        return f"record of source {rec['source']!r} in the batch of {source!r}"
-    try:
-        schema.validate_record(rec)
-    except schema.ValidationError as exc:
-        return str(exc)
-    for f in TEXT_FIELDS:
-        value = rec[f]
-        if value is not None and not isinstance(value, str):
-            return f"{f} is {type(value).__name__}, not text"
-    for f in LIST_FIELDS:
-        value = rec[f] or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"{f} is not a list of text"
-    if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
-        return "is_call_for_projects is not a boolean"
-    for f in JSON_FIELDS:
-        if rec[f] is not None and not isinstance(rec[f], (dict, list)):
-            return f"{f} is {type(rec[f]).__name__}, not a JSON object or list"
-    for f in ("content_hash", "calendar_hash"):
-        if rec[f] is None or len(rec[f]) != 32 or not _HEX.issuperset(rec[f]):
-            return f"{f} {rec[f]!r} is not a hash computed by the transforms"
-    for value in [rec["opens_on"], rec["next_deadline"], *(rec["deadlines"] or [])]:
-        if value is not None:
-            try:
-                date.fromisoformat(str(value))
-            except ValueError:
-                return f"{value!r} is not a calendar date"
-    return None
+    problem = None if checked else schema.record_problem(rec)
+    if problem is None and rec.get("source") != source:
+        return f"record of source {rec.get('source')!r} in the batch of {source!r}"
+    return problem
 
 
 def _existing(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str, Any]]:

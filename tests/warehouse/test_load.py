@@ -244,6 +244,41 @@ def test_snapshot_reader_does_not_block_a_load(tmp_path):
     assert snap.stat().st_mode & 0o222 == 0, "the snapshot file is published read-only"
 
 
+def test_records_checked_by_the_transforms_are_not_checked_again(db, monkeypatch):
+    """A harvest's records come from ``to_record``, which ran ``schema.record_problem`` on each: the
+    loader only checks their source and ids (the schema check is not run a second time)."""
+    from dataclasses import replace
+
+    from pipeline import schema
+
+    def never(rec):
+        raise AssertionError("checked records are not checked again")
+
+    monkeypatch.setattr(schema, "record_problem", never)
+    good = record(native_id="ok")
+    other = record(source="aides_territoires", native_id="elsewhere")
+    stats = load_harvest(db, [replace(batch(SRC, [good, other, good]), checked=True)], now=at("2026-11-23"),
+                         run_id="r1")
+    assert (stats[SRC].new, stats[SRC].rejected) == (1, 2)
+    reasons = dict(one(db, "SELECT native_id, reason FROM quarantine"))
+    assert "in the batch of" in reasons["elsewhere"] and "duplicate id" in reasons["ok"]
+
+
+def test_to_record_runs_the_storage_check(monkeypatch):
+    from datetime import date
+
+    from pipeline import schema
+    from transforms import normalize
+
+    item = {"source": SRC, "fetched_at": "2026-11-23T06:00:00+00:00", "native_id": "x1",
+            "url": "https://les-aides.nouvelle-aquitaine.fr/fiches/x1", "title": "Appel à projets Bien vieillir"}
+    meta = {"source_level": "regional", "funder": "Région Nouvelle-Aquitaine", "perimeter": None}
+    assert normalize.to_record(item, meta, date(2026, 11, 23))["native_id"] == "x1"
+    monkeypatch.setattr(schema, "record_problem", lambda rec: "deadlines is not a list of text")
+    with pytest.raises(schema.ValidationError, match="deadlines is not a list of text"):
+        normalize.to_record(item, meta, date(2026, 11, 23))
+
+
 def test_a_call_listed_but_quarantined_has_not_vanished(db):
     ok, later_broken = record(native_id="ok"), record(native_id="broken")
     load_harvest(db, [batch(SRC, [ok, later_broken])], now=at("2026-11-02"), run_id="r1")
