@@ -222,6 +222,7 @@ TEXT_FIELDS = tuple(f for f in RECORD_FIELDS
                     + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
 _FIELD_SET = frozenset(RECORD_FIELDS)
 _HEX = frozenset("0123456789abcdef")
+_IS_TEXT = str.__instancecheck__
 
 
 def record_problem(rec: dict[str, Any]) -> str | None:
@@ -242,8 +243,8 @@ def record_problem(rec: dict[str, Any]) -> str | None:
         if value is not None and not isinstance(value, str):
             return f"{f} is {type(value).__name__}, not text"
     for f in LIST_FIELDS:
-        value = rec[f] or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        value = rec[f]
+        if value and (not isinstance(value, list) or not all(map(_IS_TEXT, value))):
             return f"{f} is not a list of text"
     if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
         return "is_call_for_projects is not a boolean"
