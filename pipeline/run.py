@@ -190,13 +190,14 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def transform_key(source: str, as_of: date) -> str:
+def transform_key(source: str, as_of: date | None) -> str:
     """Everything a source's records depend on besides the raw item itself (transforms are pure
     functions of the raw item, the source's metadata and the harvest date): the transforms' code and data,
-    the source's metadata and the date. Deadlines written without a year, and the status, depend on the
-    date, so an item is transformed again on another day."""
-    return hashlib.sha256(json.dumps([_code_fingerprint(), source, source_meta(source), as_of.isoformat()],
-                                     sort_keys=True).encode()).hexdigest()
+    the source's metadata and, for a record that depends on it (``transforms.deadlines.depends_on_run_date``:
+    a date written without its year…), the date; ``as_of=None`` gives the key of the other records, whose
+    raw item is then skipped on any later day while it is unchanged."""
+    parts = [_code_fingerprint(), source, source_meta(source)] + ([as_of.isoformat()] if as_of else [])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def stamp_free_hash(key: str, source: str, line: str) -> str | None:
@@ -243,41 +244,51 @@ class Transformed:
 class SourceTransform:
     """The transforms of one source's raw items, fed in batches as the crawl writes them
     (:meth:`feed`), then :meth:`finish`: the same result as transforming the whole file at once. An item
-    whose hash (:func:`raw_item_hash`) is the one a stored call was transformed from (``known``: raw hash
-    → call id) is not transformed again."""
+    whose hash is the one a stored call was transformed from (``known``: raw hash → call id) is not
+    transformed again. Each record keeps the hash under the key without the date
+    (:func:`transform_key` with ``as_of=None``) unless it depends on the date, so that an unchanged item
+    is skipped on later days too, and a date-dependent one only on the same day."""
 
     def __init__(self, source: str, as_of: date, known: dict[str, str] | None = None):
         self.source, self.as_of, self.known = source, as_of, known or {}
-        self.key = transform_key(source, as_of)
+        #: (key without the date, key of this day)
+        self.keys = (transform_key(source, None), transform_key(source, as_of))
         self.records: dict[str, dict[str, Any]] = {}
         self.rejected: list[dict[str, Any]] = []
         self.lines: dict[str, int] = {}
-        self.hashes: dict[int, str] = {}
+        self.hashes: dict[int, tuple[str, str]] = {}
         self.unchanged: dict[str, str] = {}
         self.items: dict[int, Any] = {}
         self.seconds = 0.0
+
+    def _known(self, digests: tuple[str | None, ...]) -> tuple[str, str] | None:
+        """(call id, hash) of the stored call one of ``digests`` was transformed from, unless already seen."""
+        for digest in digests:
+            call_id = self.known.get(digest) if digest else None
+            if call_id is not None and call_id not in self.unchanged:
+                return call_id, digest
+        return None
 
     def feed(self, lines: Iterable[tuple[int, str]]) -> None:
         """Transform (numbered) raw lines; an unchanged one is recognised from its text, unparsed."""
         started = time.monotonic()
         fresh: list[tuple[int, Any, str | None]] = []
-        known = self.known
         for n, line in lines:
-            if known:
-                digest = stamp_free_hash(self.key, self.source, line)
-                call_id = known.get(digest) if digest else None
-                if call_id is not None and call_id not in self.unchanged:
-                    self.unchanged[call_id] = digest
-                    continue
-            n, item, error = parse_line(n, line)
-            if error is None:
-                self.hashes[n] = digest = raw_item_hash(self.key, line, item)
-                call_id = known.get(digest)
-                if call_id is not None and call_id not in self.unchanged:
-                    self.unchanged[call_id] = digest
-                    continue
-                self.items[n] = item
-            fresh.append((n, item, error))
+            hit = self._known(tuple(stamp_free_hash(k, self.source, line) for k in self.keys)) \
+                if self.known else None
+            if hit is None:
+                n, item, error = parse_line(n, line)
+                if error is None:
+                    self.hashes[n] = digests = (raw_item_hash(self.keys[0], line, item),
+                                                raw_item_hash(self.keys[1], line, item))
+                    hit = self._known(digests)
+                    if hit is None:
+                        self.items[n] = item
+                if hit is None:
+                    fresh.append((n, item, error))
+            if hit is not None:
+                call_id, digest = hit
+                self.unchanged[call_id] = digest
         # nothing new (a rerun): the transforms and their compiled patterns are not even loaded
         if fresh:
             _transform_into(self.source, fresh, self.as_of, self.records, self.rejected, self.lines)
@@ -295,7 +306,14 @@ class SourceTransform:
                                  "url": _get(item, "url"), "raw": item,
                                  "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
             records = [r for r in records if r["id"] not in self.unchanged]
-        done = Transformed(records, rejected, {i: self.hashes[n] for i, n in self.lines.items()}, self.unchanged)
+        from transforms.deadlines import depends_on_run_date
+
+        raw_hashes = {}
+        for rec in records:
+            undated, dated = self.hashes[self.lines[rec["id"]]]
+            raw_hashes[rec["id"]] = dated if depends_on_run_date(
+                rec["deadline_flags"], rec["status"], rec["deadlines"], rec["deadline_kind"]) else undated
+        done = Transformed(records, rejected, raw_hashes, self.unchanged)
         self.records, self.items = {}, {}
         self.seconds += time.monotonic() - started
         return done

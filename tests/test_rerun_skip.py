@@ -90,12 +90,32 @@ def test_a_changed_item_is_transformed_again(dbs, tmp_path):
     assert (stats.updated, stats.unchanged) == (1, 2)
 
 
-def test_another_day_transforms_every_item_again(dbs, tmp_path):
-    """Deadlines without a year and the transforms' status depend on the harvest date."""
-    raw = write(tmp_path / "raw.jsonl", [item(1), item(2, deadline_text="Clôture le 10 décembre")])
+def test_another_day_skips_what_does_not_depend_on_the_date(dbs, tmp_path):
+    """On a later day an unchanged item is skipped (its call's status and next deadline are recomputed
+    from its dates), except when its calendar depends on the run date: a date written without its year,
+    or "forthcoming" only until an opening date, with no deadline. The warehouse is, every day, the one a
+    full transform gives."""
+    items = [item(1), item(2, deadline_text="Clôture le 10 décembre"),
+             item(3, deadline_text=None, opens_on="2026-11-03"),
+             item(4, deadline_text="Dépôt des dossiers jusqu'au 20/11/2026")]
+    raw = write(tmp_path / "raw.jsonl", items)
     both(dbs, raw, "2026-11-02")
-    done, _ = both(dbs, raw, "2026-11-03")
-    assert len(done.records) == 2 and not done.unchanged
+    done, stats = both(dbs, raw, "2026-11-03")
+    assert sorted(r["native_id"] for r in done.records) == ["aap-2", "aap-3"]
+    assert sorted(done.unchanged) == [f"{SRC}:aap-1", f"{SRC}:aap-4"]
+    done, _ = both(dbs, raw, "2026-11-10")  # aap-4 is now closing soon: restamped, not transformed
+    assert sorted(done.unchanged) == [f"{SRC}:aap-1", f"{SRC}:aap-3", f"{SRC}:aap-4"]
+    assert one_status(dbs[0], "aap-4") == "closing_soon"
+    done, _ = both(dbs, raw, "2027-01-20")
+    assert one_status(dbs[0], "aap-1") == "closed" and f"{SRC}:aap-1" in done.unchanged
+
+
+def one_status(db: Path, native_id: str) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT status FROM calls WHERE native_id = ?", [native_id]).fetchone()[0]
+    finally:
+        con.close()
 
 
 def test_an_item_without_raw_keeps_its_fetch_time_in_the_hash(dbs, tmp_path):

@@ -259,8 +259,14 @@ def _structured_list(values: object, flags: list[str]) -> list[date]:
 
 # --- text -----------------------------------------------------------------------------------------
 
+#: flag of a calendar that read a date written without its year (the year comes from the run date)
+YEAR_INFERRED = "year_inferred"
+
+
 def _infer_year(day: int, month: int, weekday: int | None, as_of: date, prochain: bool,
                 flags: list[str]) -> date | None:
+    if YEAR_INFERRED not in flags:
+        flags.append(YEAR_INFERRED)
     candidates = []
     for y in (as_of.year - 1, as_of.year, as_of.year + 1):
         try:
@@ -537,6 +543,15 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
         evidence = None
     return DeadlineInfo(kind=kind, deadlines=iso, time=time if deadlines else None, opens_on=opens_iso,
                         next_deadline=next_deadline, status=status, flags=flags, evidence=evidence)
+
+
+def depends_on_run_date(flags: list[str], status: str, deadlines: list[str], kind: str) -> bool:
+    """Whether a call derived on another day could differ in more than what the warehouse recomputes
+    every day for a call seen unchanged (its status and next deadline, from its dates): a date written
+    without its year (its year comes from the run date), or a call "forthcoming" only because its opening
+    date is ahead, with no deadline and not rolling (once open, its status comes from the words, not the
+    dates). Other calls can be skipped by a later harvest when their raw item is unchanged."""
+    return YEAR_INFERRED in flags or (status == "forthcoming" and not deadlines and kind != "rolling")
 
 
 def compute_status(kind: str, deadlines: list[str] | list[date], opens_on: str | date | None,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pipeline import schema
 from transforms.amounts import parse_amounts
 from transforms.calls import is_call_for_projects
-from transforms.deadlines import extract_deadlines
+from transforms.deadlines import YEAR_INFERRED, extract_deadlines
 from transforms.eligibility import eligibility_from_sources
 from transforms.labels import map_labels
 from transforms.perimeter import resolve_perimeter
@@ -88,6 +88,8 @@ def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
         fallback = _step("deadlines", lambda: calendar(body, True))
         if fallback.kind != "unknown":
             fallback.flags.append("deadline_from_description")
+            if YEAR_INFERRED in cal.flags and YEAR_INFERRED not in fallback.flags:
+                fallback.flags.append(YEAR_INFERRED)  # the first reading's outcome depended on the date too
             cal = fallback
     elig = _step("eligibility", lambda: eligibility_from_sources(eligibility_text, audience_labels, body))
     audiences, unmapped_aud = _step("audiences", lambda: map_labels(source, "audiences", audience_labels))

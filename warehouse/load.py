@@ -216,7 +216,7 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         _write_versions(con, calls.slice(0, len(versioned)), olds[:len(versioned)], clock)
         ids = set(columns["id"])
         restamped = _call_columns([rec for rec in seen if rec["id"] not in ids], [], clock,
-                                  ("status", "next_deadline"))
+                                  ("status", "next_deadline", "record_status"))
         restamped["raw_hash"] = [batch.raw_hashes.get(i) for i in restamped["id"]]
         stored = {r["id"] for r in accepted}
         unchanged = {i: h for i, h in batch.unchanged.items() if i not in stored}
@@ -388,10 +388,11 @@ def _differing(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) 
 
 def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: dict[str, str],
                        existing: dict[str, dict], clock: _Clock, stats: LoadStats) -> dict[str, list]:
-    """The restamp columns (``id``, ``status``, ``next_deadline``, ``raw_hash``) of the calls a harvest
-    saw unchanged (not transformed again), from their stored record; each must still be stored with the
-    raw hash the harvest read, or the load fails (another load changed the warehouse meanwhile)."""
-    columns: dict[str, list] = {"id": [], "status": [], "next_deadline": [], "raw_hash": []}
+    """The restamp columns (``id``, ``status``, ``record_status``, ``next_deadline``, ``raw_hash``) of the
+    calls a harvest saw unchanged (not transformed again), from their stored record; each must still be
+    stored with the raw hash the harvest read, or the load fails (another load changed the warehouse
+    meanwhile)."""
+    columns: dict[str, list] = {"id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []}
     if not unchanged:
         return columns
     with staged(con, "_unchanged", {"id": list(unchanged), "raw_hash": list(unchanged.values())}):
@@ -406,6 +407,9 @@ def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: d
         stored = {"deadline_kind": kind, "deadlines": deadlines or [], "opens_on": opens_on, "status": record_status}
         columns["id"].append(call_id)
         columns["status"].append(current_status(stored, clock.as_of))
+        # what a transform on this day would give (the harvest transforms again any call whose record
+        # depends on the date in another way: ``transforms.deadlines.depends_on_run_date``)
+        columns["record_status"].append(columns["status"][-1])
         columns["next_deadline"].append(next((d for d in sorted(set(stored["deadlines"])) if d >= clock.as_of),
                                              None))
         columns["raw_hash"].append(unchanged[call_id])
@@ -417,16 +421,17 @@ def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: d
 
 
 def _restamp(con: duckdb.DuckDBPyConnection, columns: dict[str, list], clock: _Clock) -> None:
-    """Unchanged calls: only their last sighting, status, next deadline and raw hash move."""
+    """Unchanged calls: only their last sighting, status, record status, next deadline and raw hash move."""
     if not columns["id"]:
         return
     with staged(con, "_restamped", _arrow(con, "calls", columns)):
         con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ?, status = s.status, "
-                    "next_deadline = s.next_deadline, withdrawn_at = NULL, raw_hash = s.raw_hash "
-                    "FROM _restamped s WHERE calls.id = s.id "
+                    "record_status = s.record_status, next_deadline = s.next_deadline, withdrawn_at = NULL, "
+                    "raw_hash = s.raw_hash FROM _restamped s WHERE calls.id = s.id "
                     "AND (calls.last_seen_at IS DISTINCT FROM ? OR calls.last_seen_run IS DISTINCT FROM ? "
-                    "OR calls.status IS DISTINCT FROM s.status OR calls.next_deadline IS DISTINCT FROM "
-                    "s.next_deadline OR calls.withdrawn_at IS NOT NULL OR calls.raw_hash IS DISTINCT FROM s.raw_hash)",
+                    "OR calls.status IS DISTINCT FROM s.status OR calls.record_status IS DISTINCT FROM s.record_status "
+                    "OR calls.next_deadline IS DISTINCT FROM s.next_deadline OR calls.withdrawn_at IS NOT NULL "
+                    "OR calls.raw_hash IS DISTINCT FROM s.raw_hash)",
                     [clock.at, clock.run_id, clock.at, clock.run_id])
 
 

@@ -26,7 +26,7 @@ def test_no_year_uses_weekday_and_as_of():
     # 11 February 2026 is a Wednesday; from November 2025 the next one is meant
     info = extract_deadlines("Candidatures jusqu'au mercredi 11 février", as_of=AS_OF)
     assert info.deadlines == ["2026-02-11"]
-    assert not info.flags
+    assert info.flags == ["year_inferred"]  # and no weekday mismatch
 
 
 def test_weekday_picks_the_matching_year():
