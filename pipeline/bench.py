@@ -9,7 +9,8 @@ measures, in this order:
    exports) in a child process, its peak memory sampled over the whole process tree (crawls included);
 3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
    rows the load wrote; then the rerun's crawls alone (on a copy of the page store, no transforms between
-   them, as the bare crawl);
+   them, as the bare crawl); then the same pages the next day (the records transformed again are those
+   whose reading depends on the date);
 4. **transforms alone** on 10 000 raw items (one thread, so one core) and the **DuckDB load** of those
    10 000 calls into an empty warehouse.
 
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -391,6 +392,8 @@ class SizeResult:
     rerun_served: dict[str, int]
     rerun_written: dict[str, int]
     full_written: dict[str, int]
+    next_day_s: float
+    next_day_records: int
     items: int
     records: int
     transform_rps: float
@@ -429,15 +432,22 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
         say(f"N={n}: rerun's crawls alone {rerun_crawls_s:.1f}s")
         if profile_dir:  # one more rerun under cProfile, apart from the measured ones
             run_child_harvest(portal.url, sources, data / "harvest", now, profile=profile_dir / f"rerun-n{n}.prof")
+        # the daily case: the same pages the next morning (only calls whose reading depends on the date
+        # are transformed again)
+        portal.reset()
+        next_day, _, next_day_s = run_child_harvest(portal.url, sources, data / "harvest", now + timedelta(days=1))
+        say(f"N={n}: rerun the next day {next_day_s:.1f}s, {next_day['records']} records transformed again")
     stages = {k: round(v, 2) for k, v in full["seconds"].items()}
     transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
     return SizeResult(n=n, sizes=sizes, bare_s=bare_s, full_s=full_s, stages=stages, peak_rss=memory.peak,
                       peak_rss_root=memory.peak_root,
                       full_served=full_served, rerun_s=rerun_s, rerun_crawls_s=rerun_crawls_s,
                       rerun_stages={k: round(v, 2) for k, v in rerun["seconds"].items()}, rerun_served=rerun_served,
-                      rerun_written=rerun["written"], full_written=full["written"], items=full["items"],
+                      rerun_written=rerun["written"], full_written=full["written"], next_day_s=next_day_s,
+                      next_day_records=next_day["records"], items=full["items"],
                       records=full["records"], transform_rps=transform_rps,
-                      failed=full["failed"] + [f"rerun {s}" for s in rerun["failed"]])
+                      failed=full["failed"] + [f"rerun {s}" for s in rerun["failed"]]
+                      + [f"next day {s}" for s in next_day["failed"]])
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -487,6 +497,9 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
     def row(name: str, goal: str, values: list[str]) -> str:
         return f"| {name} | {goal} | " + " | ".join(values) + " |"
 
+    def num(x: float) -> str:
+        return f"{x:,.0f}".replace(",", " ")
+
     out = ["| measure | goal | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     out.append(row("calls served (IDF / PdL / NA / GE)", "", [
         " / ".join(str(r.sizes.get(s, 0)) for s in ("ile_de_france", "pays_de_la_loire", "nouvelle_aquitaine",
@@ -514,6 +527,8 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
     out.append(row("rerun rows written: calls restamped / versions / quarantine / runs", "", [
         f"{w['calls']} / {w['call_versions']} / {w['quarantine']} / {w['harvest_runs']}"
         for w in (r.rerun_written for r in results)]))
+    out.append(row("rerun the next day, nothing changed (records transformed again)", "", [
+        f"{r.next_day_s:.1f} s ({r.next_day_s / r.full_s:.0%}), {num(r.next_day_records)}" for r in results]))
     out.append(row("transforms inside the harvest", "", [f"{r.transform_rps:,.0f} records/s".replace(",", " ")
                                                          for r in results]))
     out.append(row("DuckDB load inside the harvest", "", [f"{r.stages.get('load', 0):.2f} s" for r in results]))
@@ -522,9 +537,6 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
     out.append(row("… of which the harvest process alone (its peak)", "", [_mb(r.peak_rss_root) for r in results]))
     tn, ts = transform
     ln, ls = load
-    def num(x: float) -> str:
-        return f"{x:,.0f}".replace(",", " ")
-
     out += ["", "| single-stage measure | goal | result |", "|---|---|---|",
             f"| transforms alone, {num(tn)} raw items, one thread (CPU time, best of {REPEATS}) | ≥ 5 000 records/s | "
             f"{num(tn / ts)} records/s ({ts:.2f} s) |",
