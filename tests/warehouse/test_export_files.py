@@ -12,6 +12,8 @@ from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
 from tests.warehouse.factory import at, batch, record
+from warehouse.db import connect
+from warehouse.exports import digest as digest_module
 from warehouse.exports import ics
 from warehouse.exports.digest import dumps, to_jsonable
 from warehouse.exports.weekly import read_digest, write_weekly_files
@@ -100,7 +102,9 @@ def _stamps(directory):
     return {p.name: (p.stat().st_mtime_ns, p.stat().st_ino) for p in directory.iterdir()}
 
 
-def test_exports_are_skipped_until_the_digest_changes(warehouse, tmp_path):
+def test_exports_are_skipped_until_the_digest_changes(warehouse, tmp_path, monkeypatch):
+    from warehouse.exports import weekly
+
     db, snap = warehouse
     out = tmp_path / "exports"
     now = at("2026-11-20", hour=7)
@@ -108,9 +112,18 @@ def test_exports_are_skipped_until_the_digest_changes(warehouse, tmp_path):
     assert not first.errors and not first.unchanged and len(first.paths) == len(FORMATS)
     before = _stamps(out)
 
-    again = write_weekly_files(snap, now=now + timedelta(minutes=5), formats=FORMATS, directory=out)
+    with monkeypatch.context() as m:  # the same inputs: the digest is not even built
+        m.setattr(weekly, "build_digest", lambda *a, **k: pytest.fail("the digest was built again"))
+        again = write_weekly_files(snap, now=now + timedelta(minutes=5), formats=FORMATS, directory=out)
     assert again.unchanged == again.paths == first.paths
     assert _stamps(out) == before, "nothing the digest shows changed: no file is rewritten"
+
+    with monkeypatch.context() as m:  # new export code: the digest is built again, the same files stay
+        m.setattr(digest_module, "_code_hash", lambda: "other code")
+        rebuilt = write_weekly_files(snap, now=now, formats=FORMATS, directory=out)
+    files_only = {name: stamp for name, stamp in before.items() if not name.startswith(".")}
+    assert rebuilt.unchanged == rebuilt.paths
+    assert {n: st for n, st in _stamps(out).items() if not n.startswith(".")} == files_only
 
     (out / "weekly-2026-W47.md").unlink()
     missing = write_weekly_files(snap, now=now, formats=FORMATS, directory=out)
@@ -126,6 +139,34 @@ def test_exports_are_skipped_until_the_digest_changes(warehouse, tmp_path):
     # the same warehouse on another day: the window and the reference day move, so the digest is new
     later = write_weekly_files(snap, now=now + timedelta(days=1), formats=FORMATS, directory=out)
     assert not later.unchanged
+
+
+def test_equal_inputs_give_equal_digests(warehouse):
+    """``inputs_key`` is what lets a harvest skip building the digest: whenever two keys are equal, the
+    digests they stand for are the same (``digest_key``), across minutes, days and a call changing."""
+    from warehouse.exports.digest import build_digest, inputs_key
+    from warehouse.exports.weekly import digest_key
+
+    db, snap = warehouse
+    seen: dict[str, str] = {}
+    base = at("2026-11-20", hour=7)
+    # the first harvest was at 06:00 on the 16th: a week later its calls leave the "new" window
+    week_later = at("2026-11-23")
+    moments = [base + timedelta(minutes=m) for m in (0, 5, 60 * 17)] + [base + timedelta(days=d) for d in (1, 7)] \
+        + [week_later - timedelta(minutes=1), week_later + timedelta(minutes=1)]
+    for step in range(2):
+        if step:
+            harvest(db, snap, [record(native_id="plain", deadlines=["2027-03-01"]), record(native_id="tricky")],
+                    "2026-11-20")
+        con = connect(snap, read_only=True)
+        try:
+            for now in moments:
+                _, key = inputs_key(con, now=now)
+                digest = digest_key(build_digest(con, now=now))
+                assert seen.setdefault(key, digest) == digest
+        finally:
+            con.close()
+    assert len(set(seen.values())) >= 3
 
 
 def test_an_unreadable_snapshot_is_reported_per_format(tmp_path):
@@ -160,4 +201,5 @@ def test_a_format_failing_in_the_other_process_is_reported(warehouse, tmp_path, 
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         f"weekly-2026-W47.{f}" for f in FORMATS if f != "atom")
     state = json.loads((out / ".weekly-2026-W47.state.json").read_text(encoding="utf-8"))
-    assert "atom" not in state and set(state) == set(FORMATS) - {"atom"}
+    # per format, the digest it was written from; and the digest and inputs of the last run
+    assert "atom" not in state and set(state) == (set(FORMATS) - {"atom"}) | {"digest", "inputs"}

@@ -15,10 +15,13 @@ Withdrawn calls appear only in their own section; closed ones only when their de
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -253,13 +256,49 @@ WHERE c.is_preferred OR c.status = 'withdrawn'
 """
 
 
+def _window(now: datetime, week: str | None) -> tuple[str, datetime, datetime, date, list[datetime]]:
+    """(label, start, end, reference day, the query's parameters) of the digest of ``week`` at ``now``."""
+    label, start, end = week_window(now, week)
+    reference = min(end, now).astimezone(settings.TIMEZONE).date()
+    return label, start, end, reference, [d.astimezone(UTC).replace(tzinfo=None) for d in (start, end)]
+
+
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """The code and templates that build and write a digest, and the schema and settings they read."""
+    root = Path(__file__).resolve().parent
+    files = [*sorted(root.glob("*.py")), *sorted((root.parent / "templates").glob("*")),
+             Path(schema.__file__), Path(settings.__file__)]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inputs_key(con: duckdb.DuckDBPyConnection, *, now: datetime, week: str | None = None,
+               region: str | None = None, departement: str | None = None, themes: list[str] | None = None,
+               ccas: list[str] | None = None) -> tuple[str, str]:
+    """(week label, a hash of everything :func:`build_digest` reads): the rows of its query, each with
+    whether it was first seen and whether it was withdrawn within the window (hashed by DuckDB over their
+    JSON text, without bringing them into Python), the days of the window, the reference day, the filters,
+    and the code that builds and writes a digest. Equal keys give digests with the same
+    :func:`weekly.digest_key`, so export files can be found up to date without building the digest."""
+    label, start, end, reference, params = _window(now, week)
+    filters = check_filters(region, departement, themes, ccas)
+    (rows,) = con.execute(
+        "SELECT md5(coalesce(string_agg(to_json({'row': t, 'new': t.first_seen_at >= ? AND t.first_seen_at < ?, "
+        "'gone': coalesce(t.withdrawn_at >= ? AND t.withdrawn_at < ?, false)})::VARCHAR, chr(10) ORDER BY t.id), "
+        f"'')) FROM ({_ITEM_SQL}) t", params * 3).fetchone()
+    parts = [_code_hash(), label, start.date().isoformat(), end.date().isoformat(), reference.isoformat(),
+             repr(sorted(filters.items())), rows]
+    return label, hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
 def build_digest(con: duckdb.DuckDBPyConnection, *, now: datetime, week: str | None = None,
                  region: str | None = None, departement: str | None = None, themes: list[str] | None = None,
                  ccas: list[str] | None = None) -> Digest:
-    label, start, end = week_window(now, week)
+    label, start, end, reference, (start_utc, end_utc) = _window(now, week)
     filters = check_filters(region, departement, themes, ccas)
-    reference = min(end, now).astimezone(settings.TIMEZONE).date()
-    start_utc, end_utc = (d.astimezone(UTC).replace(tzinfo=None) for d in (start, end))
     items = [_item(row) for row in dict_rows(con, _ITEM_SQL, [start_utc, end_utc])]
     items = [i for i in items if _keep(i, filters)]
     horizon = reference + timedelta(days=schema.CLOSING_SOON_DAYS)

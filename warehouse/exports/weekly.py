@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline import settings
 from warehouse.db import connect
-from warehouse.exports.digest import Digest, build_digest
+from warehouse.exports.digest import Digest, build_digest, inputs_key
 
 #: format → module of ``warehouse.exports`` with ``write(digest, path, **options)``
 FORMATS = {
@@ -87,31 +87,42 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
 
     A file whose format was last written from the same digest (same :func:`digest_key`, recorded in
     ``directory/.weekly-<week>.state.json``) and that still exists is left untouched, so a harvest that
-    changed nothing the digest shows writes nothing. A failing format is reported, not raised. With
-    ``workers`` > 1 (default: :func:`export_workers`) the formats are shared between this process and a
-    forked one, which gets its own copy of the digest (nothing is pickled but the results)."""
+    changed nothing the digest shows writes nothing. When the digest's inputs are the ones recorded too
+    (:func:`digest.inputs_key`: its query's rows, window and code), the digest is not even built. A
+    failing format is reported, not raised. With ``workers`` > 1 (default: :func:`export_workers`) the
+    formats are shared between this process and a forked one, which gets its own copy of the digest
+    (nothing is pickled but the results)."""
     out = DigestFiles()
     try:
-        digest = read_digest(db_path, now=now)
+        con = connect(db_path, read_only=True)
+        try:
+            week, inputs = inputs_key(con, now=now)
+            state_path = directory / f".weekly-{week}.state.json"
+            state = _read_state(state_path)
+            paths = {fmt: directory / f"weekly-{week}.{fmt}" for fmt in formats}
+            if state.get("inputs") == inputs and state.get("digest") and all(
+                    state.get(fmt) == state["digest"] and path.is_file() for fmt, path in paths.items()):
+                out.paths, out.unchanged = list(paths.values()), list(paths.values())
+                return out
+            digest = build_digest(con, now=now)
+        finally:
+            con.close()
     except Exception as exc:
         out.errors += [f"{fmt}: {type(exc).__name__}: {exc}" for fmt in formats]
         return out
     key = digest_key(digest)
     directory.mkdir(parents=True, exist_ok=True)
-    state_path = directory / f".weekly-{digest.week}.state.json"
-    state = _read_state(state_path)
     before = dict(state)
     todo = []
     for fmt in formats:
-        path = directory / f"weekly-{digest.week}.{fmt}"
-        if state.get(fmt) == key and path.is_file():
-            out.unchanged.append(path)
+        if state.get(fmt) == key and paths[fmt].is_file():
+            out.unchanged.append(paths[fmt])
         else:
             todo.append(fmt)
     written = _write_in_parallel(digest, todo, directory, export_workers() if workers is None else workers)
     for fmt in formats:
         if fmt not in written:
-            out.paths.append(directory / f"weekly-{digest.week}.{fmt}")
+            out.paths.append(paths[fmt])
             continue
         path, error = written[fmt]
         if error is None:
@@ -120,6 +131,7 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
         else:
             state.pop(fmt, None)
             out.errors.append(error)
+    state.update(digest=key, inputs=inputs)
     if state != before:
         tmp = state_path.with_name(state_path.name + ".tmp")
         tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
