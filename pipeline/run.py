@@ -200,12 +200,18 @@ def transform_key(source: str, as_of: date | None) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+@lru_cache(maxsize=64)
+def _line_head(source: str) -> str:
+    """How the crawl's JSON line of an item of ``source`` begins."""
+    return '{"source": ' + json.dumps(source, ensure_ascii=False) + ", "
+
+
 def stamp_free_hash(key: str, source: str, line: str) -> str | None:
     """:func:`raw_item_hash` of a line whose item carries ``raw``, from its text alone (no JSON parsing):
     the line as the crawl writes it, ``{"source": …, "fetched_at": "…", …}``, without the stamp. None when
     the line does not start that way. A stored hash equal to it can only come from an item with this very
     text (the stamp aside), so a rerun recognises unchanged items without parsing them."""
-    head = '{"source": ' + json.dumps(source, ensure_ascii=False) + ", "
+    head = _line_head(source)
     if not line.startswith(head + '"fetched_at": "'):
         return None
     start = len(head) + len('"fetched_at": "')
@@ -261,8 +267,9 @@ class SourceTransform:
         self.items: dict[int, Any] = {}
         self.seconds = 0.0
 
-    def _known(self, digests: tuple[str | None, ...]) -> tuple[str, str] | None:
-        """(call id, hash) of the stored call one of ``digests`` was transformed from, unless already seen."""
+    def _known(self, digests: Iterable[str | None]) -> tuple[str, str] | None:
+        """(call id, hash) of the stored call one of ``digests`` was transformed from, unless already seen;
+        ``digests`` is read lazily (the key without the date first: most calls do not depend on it)."""
         for digest in digests:
             call_id = self.known.get(digest) if digest else None
             if call_id is not None and call_id not in self.unchanged:
@@ -274,8 +281,7 @@ class SourceTransform:
         started = time.monotonic()
         fresh: list[tuple[int, Any, str | None]] = []
         for n, line in lines:
-            hit = self._known(tuple(stamp_free_hash(k, self.source, line) for k in self.keys)) \
-                if self.known else None
+            hit = self._known(stamp_free_hash(k, self.source, line) for k in self.keys) if self.known else None
             if hit is None:
                 n, item, error = parse_line(n, line)
                 if error is None:
