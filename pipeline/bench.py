@@ -183,7 +183,9 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
     wall = time.monotonic() - t0
     if proc.returncode != 0 or not out.is_file():
         raise RuntimeError(f"harvest child failed ({proc.returncode}): {err.strip()[-2000:]}")
-    return json.loads(out.read_text(encoding="utf-8")), sampler, wall
+    result = json.loads(out.read_text(encoding="utf-8"))
+    result["written"] = rows_written(paths(data_dir).warehouse, result["run_id"])  # not part of the timed run
+    return result, sampler, wall
 
 
 def child_main(args: argparse.Namespace) -> int:
@@ -199,7 +201,7 @@ def child_main(args: argparse.Namespace) -> int:
     report = harvest(args.sources, paths=p, now=now, base_url_for=lambda s: f"{args.portal}/{s}",
                      crawl_settings=DEMO_SETTINGS, crawl_env=demo_env())
     summary = {"run_id": report.run_id, "seconds": report.seconds, "rows": report.rows(),
-               "export_errors": report.export_errors, "written": rows_written(p.warehouse, report.run_id),
+               "export_errors": report.export_errors,
                "items": sum(o.crawl.items for o in report.outcomes.values()),
                "records": sum(o.transformed for o in report.outcomes.values()),
                "skipped": sum(o.skipped for o in report.outcomes.values()),
