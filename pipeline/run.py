@@ -422,9 +422,12 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         for name in names:  # a raw file read from now on was written by this harvest's crawl
             raw_file(name).unlink(missing_ok=True)
             tails[name] = JsonlTail(raw_file(name))
+        # the longest crawls of the last harvest first: the crawl slots end closer together
+        durations = load.last_durations()
+        order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
         try:
             with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-                pending = {pool.submit(crawl, name): name for name in names}
+                pending = {pool.submit(crawl, name): name for name in order}
                 while pending:
                     finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:

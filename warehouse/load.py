@@ -137,6 +137,13 @@ class HarvestLoad:
         return dict(self._connection().execute(
             "SELECT raw_hash, id FROM calls WHERE source = ? AND raw_hash IS NOT NULL", [source]).fetchall())
 
+    def last_durations(self) -> dict[str, float]:
+        """Each source's crawl duration in its latest harvest (seconds), for ordering the next crawls."""
+        return dict(self._connection().execute(
+            "SELECT source, duration_s FROM (SELECT source, duration_s, row_number() OVER (PARTITION BY source "
+            "ORDER BY harvested_at DESC, rowid DESC) AS latest FROM harvest_runs WHERE duration_s IS NOT NULL) "
+            "WHERE latest = 1").fetchall())
+
     def add(self, batch: SourceBatch) -> LoadStats:
         """Load one source's batch (once per source)."""
         if not str(batch.source or "").strip():

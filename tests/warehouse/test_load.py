@@ -279,6 +279,23 @@ def test_to_record_runs_the_storage_check(monkeypatch):
         normalize.to_record(item, meta, date(2026, 11, 23))
 
 
+def test_last_durations_are_the_latest_crawl_of_each_source(db):
+    from dataclasses import replace
+
+    from warehouse.load import HarvestLoad
+
+    other = "aides_territoires"
+    for run, (mine, theirs) in enumerate([(3.0, 9.0), (5.0, None)]):
+        batches = [replace(batch(SRC, [record(native_id=f"a{run}")]), crawl={**batch(SRC, []).crawl,
+                                                                            "duration_s": mine})]
+        if theirs is not None:
+            batches.append(replace(batch(other, [record(source=other, native_id="b")]),
+                                   crawl={**batch(other, []).crawl, "duration_s": theirs}))
+        load_harvest(db, batches, now=at("2026-11-23"), run_id=f"r{run}")  # the same time: the later load wins
+    with HarvestLoad(db, now=at("2026-11-24"), run_id="r3") as load:
+        assert load.last_durations() == {SRC: 5.0, other: 9.0}
+
+
 def test_a_call_listed_but_quarantined_has_not_vanished(db):
     ok, later_broken = record(native_id="ok"), record(native_id="broken")
     load_harvest(db, [batch(SRC, [ok, later_broken])], now=at("2026-11-02"), run_id="r1")
