@@ -312,9 +312,9 @@ class SourceTransform:
                                  "url": _get(item, "url"), "raw": item,
                                  "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
             records = [r for r in records if r["id"] not in self.unchanged]
-        from transforms.deadlines import depends_on_run_date
-
         raw_hashes = {}
+        if records:  # (a rerun with nothing new does not load the transforms)
+            from transforms.deadlines import depends_on_run_date
         for rec in records:
             undated, dated = self.hashes[self.lines[rec["id"]]]
             raw_hashes[rec["id"]] = dated if depends_on_run_date(
