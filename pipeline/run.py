@@ -295,7 +295,7 @@ class SourceTransform:
             if hit is not None:
                 call_id, digest = hit
                 self.unchanged[call_id] = digest
-        # nothing new (a rerun): the transforms and their compiled patterns are not even loaded
+        # nothing new (a rerun): the classifiers and their compiled patterns are not even loaded
         if fresh:
             _transform_into(self.source, fresh, self.as_of, self.records, self.rejected, self.lines)
         self.seconds += time.monotonic() - started
@@ -313,7 +313,7 @@ class SourceTransform:
                                  "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
             records = [r for r in records if r["id"] not in self.unchanged]
         raw_hashes = {}
-        if records:  # (a rerun with nothing new does not load the transforms)
+        if records:  # (a rerun with nothing new does not need it)
             from transforms.deadlines import depends_on_run_date
         for rec in records:
             undated, dated = self.hashes[self.lines[rec["id"]]]
