@@ -190,9 +190,6 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
 
 def child_main(args: argparse.Namespace) -> int:
     """The harvest child: one harvest against the portal, a JSON summary written to ``--out``."""
-    from pipeline import crawlserver
-
-    crawlserver.start()  # as the harvest does first; here before this process imports the demo settings
     from pipeline.run import demo_env, harvest
     from spiders.demo import DEMO_SETTINGS
 

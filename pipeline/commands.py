@@ -64,9 +64,6 @@ def _print_report(report: Any, quiet: bool) -> None:
 
 
 def _run(args: argparse.Namespace, *, live: bool, overlay: list[Path]) -> int:
-    from pipeline import crawlserver
-
-    crawlserver.start()  # its imports overlap this process's own (the harvest would start it later)
     from pipeline.portal import FixturePortal
     from pipeline.run import demo_env, harvest
     from spiders.demo import DEMO_SETTINGS

@@ -218,20 +218,22 @@ def stamp_free_hash(key: str, source: str, line: str) -> str | None:
     end = line.find('", ', start)
     if end == -1 or "\\" in line[start:end]:
         return None
-    text = head + line[end + 3:].rstrip("\r\n")
-    return hashlib.sha256((key + "\n" + text).encode("utf-8")).hexdigest()[:32]
+    return _line_hash(key, head + line[end + 3:].rstrip("\r\n"))
 
 
 def raw_item_hash(key: str, line: str, item: Any) -> str:
     """The hash of one JSONL line under ``key`` (:func:`transform_key`). The crawl time ``fetched_at``
     is left out when the item carries its source record in ``raw`` (the record then never contains it),
     so the same item crawled again hashes the same; any other difference in the line changes the hash."""
-    text = line.rstrip("\r\n")
-    if isinstance(item, dict) and item.get("raw") is not None and isinstance(item.get("fetched_at"), str):
-        head = '{"source": ' + json.dumps(item.get("source"), ensure_ascii=False) + ", "
-        stamp = '"fetched_at": ' + json.dumps(item["fetched_at"], ensure_ascii=False) + ", "
-        if text.startswith(head + stamp):
-            text = head + text[len(head) + len(stamp):]
+    if isinstance(item, dict) and item.get("raw") is not None and isinstance(item.get("fetched_at"), str) \
+            and isinstance(item.get("source"), str):
+        digest = stamp_free_hash(key, item["source"], line)
+        if digest is not None:
+            return digest
+    return _line_hash(key, line.rstrip("\r\n"))
+
+
+def _line_hash(key: str, text: str) -> str:
     return hashlib.sha256((key + "\n" + text).encode("utf-8")).hexdigest()[:32]
 
 

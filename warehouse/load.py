@@ -399,27 +399,22 @@ def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: d
     calls a harvest saw unchanged (not transformed again), from their stored record; each must still be
     stored with the raw hash the harvest read, or the load fails (another load changed the warehouse
     meanwhile)."""
-    columns: dict[str, list] = {"id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []}
     if not unchanged:
-        return columns
+        return {"id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []}
     with staged(con, "_unchanged", {"id": list(unchanged), "raw_hash": list(unchanged.values())}):
-        rows = con.execute(
-            "SELECT c.id, c.deadline_kind, c.deadlines, c.opens_on, c.record_status FROM calls c "
-            "JOIN _unchanged u ON c.id = u.id AND c.raw_hash = u.raw_hash WHERE c.source = ?", [source]).fetchall()
-    if len(rows) != len(unchanged):
-        lost = sorted(set(unchanged) - {r[0] for r in rows})
+        stored = dict_rows(con, "SELECT c.id, c.deadline_kind, c.deadlines, c.opens_on, c.record_status AS status "
+                                "FROM calls c JOIN _unchanged u ON c.id = u.id AND c.raw_hash = u.raw_hash "
+                                "WHERE c.source = ?", [source])
+    if len(stored) != len(unchanged):
+        lost = sorted(set(unchanged) - {r["id"] for r in stored})
         raise WarehouseError(f"{len(lost)} call(s) of {source} seen unchanged are no longer stored as read "
                              f"(e.g. {lost[0]}): the warehouse changed during the harvest")
-    for call_id, kind, deadlines, opens_on, record_status in rows:
-        stored = {"deadline_kind": kind, "deadlines": deadlines or [], "opens_on": opens_on, "status": record_status}
-        columns["id"].append(call_id)
-        columns["status"].append(current_status(stored, clock.as_of))
-        # what a transform on this day would give (the harvest transforms again any call whose record
-        # depends on the date in another way: ``transforms.deadlines.depends_on_run_date``)
-        columns["record_status"].append(columns["status"][-1])
-        columns["next_deadline"].append(next((d for d in sorted(set(stored["deadlines"])) if d >= clock.as_of),
-                                             None))
-        columns["raw_hash"].append(unchanged[call_id])
+    columns = _call_columns(stored, [], clock, ("status", "next_deadline"))
+    # what a transform on this day would give (the harvest transforms again any call whose record
+    # depends on the date in another way: ``transforms.deadlines.depends_on_run_date``)
+    columns["record_status"] = list(columns["status"])
+    columns["raw_hash"] = [unchanged[i] for i in columns["id"]]
+    for call_id in columns["id"]:
         if existing[call_id]["status"] == "withdrawn":
             stats.updated += 1
         else:
