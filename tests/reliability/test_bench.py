@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.bench import MARK_END, MARK_START, PeakSampler, raw_items, tree_rss, write_benchmarks
+from pipeline.bench import (
+    MARK_END,
+    MARK_START,
+    PeakSampler,
+    _Pair,
+    median_pair,
+    raw_items,
+    tree_rss,
+    write_benchmarks,
+)
 
 
 def test_benchmarks_block_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
@@ -56,3 +65,17 @@ def test_raw_items_repeat_under_new_ids(tmp_path: Path) -> None:
     ids = [item["native_id"] for _, item, _ in items]
     assert len(set(ids)) == 5 and ids[:2] == ["a", "b"]
     assert len({item["url"] for _, item, _ in items}) == 5
+
+
+def _pair(bare_s: float, full_s: float) -> _Pair:
+    return _Pair(bare_s=bare_s, full_s=full_s, rerun_s=full_s / 10, full={}, rerun={}, peak_rss=0,
+                 peak_rss_root=0, full_served={}, rerun_served={})
+
+
+def test_the_median_pair_is_chosen_by_its_ratio() -> None:
+    pairs = [_pair(10.0, 15.0), _pair(20.0, 22.0), _pair(10.0, 12.5)]  # ratios 1.5, 1.1, 1.25
+    assert median_pair(pairs).ratio == 1.25
+    assert median_pair(pairs[:2]).ratio == 1.1  # an even count: the lower middle one
+    assert median_pair(pairs[:1]) is pairs[0]
+    with pytest.raises(ValueError):
+        median_pair([])
