@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -378,6 +381,56 @@ def _get(item: Any, key: str) -> Any:
 
 # --- the harvest ---------------------------------------------------------------------------------
 
+#: how far below its crawls a harvest's own work runs during the crawl phase (added thread niceness)
+BELOW_CRAWLS_NICENESS = 10
+
+
+def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
+    """Run ``fn`` (a harvest's crawl phase: the transforms and loads done while its crawls run) in a thread
+    whose niceness is raised by :data:`BELOW_CRAWLS_NICENESS`, and wait for it.
+
+    Linux gives each thread its own niceness, so only that thread is lowered: the crawl processes, the
+    caller's other threads and DuckDB's threads keep theirs. When the CPU is short the crawls get it first
+    and the transforms take what they leave, rather than slowing the crawls the harvest waits for; on an
+    idle CPU nothing changes. Other systems run ``fn`` at the same priority. ``fn``'s exception is raised
+    here. Ctrl-C here sets ``stop`` (``fn`` must then raise KeyboardInterrupt at its next check) and is
+    raised again once the thread has unwound, so nothing is torn down under it."""
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            if sys.platform.startswith("linux"):
+                tid = threading.get_native_id()
+                try:
+                    os.setpriority(os.PRIO_PROCESS, tid,
+                                   os.getpriority(os.PRIO_PROCESS, tid) + BELOW_CRAWLS_NICENESS)
+                except OSError:  # not allowed here: the same work at the same priority
+                    pass
+            fn()
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name="harvest-crawl-phase")
+    thread.start()
+    interrupted = False
+    # waited for on an event: a join() interrupted by Ctrl-C can leave the thread marked as ended (3.11)
+    while True:
+        try:  # the interrupt may be raised at any line of the wait
+            while not done.wait(0.2):
+                pass
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+            stop.set()
+    thread.join()
+    if failure:
+        raise failure[0]
+    if interrupted:
+        raise KeyboardInterrupt
+
 def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             base_url_for: Callable[[str], str | None] = lambda s: None,
             crawl_settings: dict[str, Any] | None = None, parallel: int = 2,
@@ -427,10 +480,14 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         # the longest crawls of the last harvest first: the crawl slots end closer together
         durations = load.last_durations()
         order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
-        try:
+        stop = threading.Event()
+
+        def crawl_phase() -> None:
             with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
                 pending = {pool.submit(crawl, name): name for name in order}
                 while pending:
+                    if stop.is_set():
+                        raise KeyboardInterrupt
                     finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
                         name = pending.pop(future)
@@ -453,6 +510,9 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
                         report.outcomes[name] = outcome
                     for name in pending.values():  # what the running crawls wrote meanwhile
                         work[name].feed(tails[name].read())
+
+        try:
+            below_crawls(crawl_phase, stop)
         finally:
             for tail in tails.values():
                 tail.close()

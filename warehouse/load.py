@@ -102,7 +102,7 @@ class HarvestLoad:
         load.stats
 
     Leaving the block normally reclusters and commits; an exception rolls everything back (nothing of
-    the harvest is written). Use it from one thread."""
+    the harvest is written). Use it from one thread at a time."""
 
     def __init__(self, db_path: str | Path, *, now: datetime, run_id: str, withdraw_after: int | None = None):
         if not str(run_id).strip():

@@ -1,0 +1,57 @@
+"""The harvest's crawl phase runs in a thread below its crawls (see ``pipeline.run.below_crawls``)."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+from pipeline.run import BELOW_CRAWLS_NICENESS, below_crawls
+
+
+def _niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_only_the_crawl_phase_thread_is_lowered() -> None:
+    before = _niceness()
+    seen: list[tuple[int, str]] = []
+    below_crawls(lambda: seen.append((_niceness(), threading.current_thread().name)), threading.Event())
+    expected = min(before + BELOW_CRAWLS_NICENESS, 19)
+    assert seen == [(expected, "harvest-crawl-phase")]
+    assert _niceness() == before  # the caller's thread keeps its priority
+
+
+def test_the_crawl_phase_error_reaches_the_caller() -> None:
+    def fails() -> None:
+        raise ValueError("a load failed")
+
+    with pytest.raises(ValueError, match="a load failed"):
+        below_crawls(fails, threading.Event())
+
+
+def test_ctrl_c_stops_the_crawl_phase_before_it_is_raised() -> None:
+    unwound = threading.Event()
+
+    def crawl_phase(stop: threading.Event) -> None:
+        time.sleep(0.3)
+        _thread.interrupt_main()  # Ctrl-C reaches the caller, which is waiting for this thread
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                time.sleep(0.01)
+            raise AssertionError("stop was never set")
+        finally:
+            unwound.set()
+
+    stop = threading.Event()
+    with pytest.raises(KeyboardInterrupt):
+        below_crawls(lambda: crawl_phase(stop), stop)
+    assert unwound.is_set() and stop.is_set()
