@@ -580,7 +580,7 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
         for w in (r.rerun_written for r in results)]))
     out.append(row("rerun the next day, nothing changed (records transformed again)", "", [
         f"{r.next_day_s:.1f} s ({r.next_day_s / r.full_s:.0%}), {num(r.next_day_records)}" for r in results]))
-    out.append(row("transforms inside the harvest", "", [f"{r.transform_rps:,.0f} records/s".replace(",", " ")
+    out.append(row("transforms inside the harvest (CPU time of its thread)", "", [f"{r.transform_rps:,.0f} records/s".replace(",", " ")
                                                          for r in results]))
     out.append(row("DuckDB load inside the harvest", "", [f"{r.stages.get('load', 0):.2f} s" for r in results]))
     out.append(row("peak RSS, whole run incl. crawl processes (highest of the pairs)", "< 500 MB at 10 000",

@@ -270,6 +270,7 @@ class SourceTransform:
         self.hashes: dict[int, tuple[str, str]] = {}
         self.unchanged: dict[str, str] = {}
         self.items: dict[int, Any] = {}
+        #: CPU seconds spent transforming (the thread's own: the crawl phase yields the CPU to the crawls)
         self.seconds = 0.0
 
     def _known(self, digests: Iterable[str | None]) -> tuple[str, str] | None:
@@ -283,7 +284,7 @@ class SourceTransform:
 
     def feed(self, lines: Iterable[tuple[int, str]]) -> None:
         """Transform (numbered) raw lines; an unchanged one is recognised from its text, unparsed."""
-        started = time.monotonic()
+        started = time.thread_time()
         fresh: list[tuple[int, Any, str | None]] = []
         for n, line in lines:
             hit = self._known(stamp_free_hash(k, self.source, line) for k in self.keys) if self.known else None
@@ -303,10 +304,10 @@ class SourceTransform:
         # nothing new (a rerun): the classifiers and their compiled patterns are not even loaded
         if fresh:
             _transform_into(self.source, fresh, self.as_of, self.records, self.rejected, self.lines)
-        self.seconds += time.monotonic() - started
+        self.seconds += time.thread_time() - started
 
     def finish(self) -> Transformed:
-        started = time.monotonic()
+        started = time.thread_time()
         records = list(self.records.values())
         rejected = self.rejected
         if self.unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says
@@ -326,7 +327,7 @@ class SourceTransform:
                 rec["deadline_flags"], rec["status"], rec["deadlines"], rec["deadline_kind"]) else undated
         done = Transformed(records, rejected, raw_hashes, self.unchanged)
         self.records, self.items = {}, {}
-        self.seconds += time.monotonic() - started
+        self.seconds += time.thread_time() - started
         return done
 
 
