@@ -488,7 +488,9 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
                 pending = {pool.submit(crawl, name): name for name in order}
                 while pending:
-                    if stop.is_set():
+                    if stop.is_set():  # Ctrl-C: the crawls not started yet never start
+                        for future in pending:
+                            future.cancel()
                         raise KeyboardInterrupt
                     finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:

@@ -7,7 +7,10 @@ import os
 import sys
 import threading
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.run import BELOW_CRAWLS_NICENESS, below_crawls
@@ -55,3 +58,31 @@ def test_ctrl_c_stops_the_crawl_phase_before_it_is_raised() -> None:
     with pytest.raises(KeyboardInterrupt):
         below_crawls(lambda: crawl_phase(stop), stop)
     assert unwound.is_set() and stop.is_set()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_harvest_cancels_the_waiting_crawls_and_stores_nothing(tmp_path: Path) -> None:
+    from pipeline.portal import FixturePortal
+    from pipeline.run import demo_env, harvest
+    from pipeline.settings import paths
+    from spiders.demo import DEMO_SETTINGS
+    from spiders.registry import all_spiders
+
+    crawled: list[str] = []
+
+    def progress(message: str) -> None:
+        if message.startswith("crawled ") and not crawled:
+            _thread.interrupt_main()  # Ctrl-C as soon as the first crawl has ended
+        crawled.append(message)
+
+    p = paths(tmp_path)
+    with FixturePortal() as portal, pytest.raises(KeyboardInterrupt):
+        harvest(None, paths=p, now=datetime(2026, 11, 25, 8, tzinfo=UTC), base_url_for=portal.base_url,
+                crawl_settings=DEMO_SETTINGS, crawl_env=demo_env(), progress=progress)
+    assert 1 <= len(crawled) < len(all_spiders()) // 2  # two crawls at a time: the rest never started
+    con = duckdb.connect(str(p.warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM calls").fetchone() == (0,)  # rolled back
+        assert con.execute("SELECT count(*) FROM harvest_runs").fetchone() == (0,)
+    finally:
+        con.close()
