@@ -395,8 +395,9 @@ def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
     caller's other threads and DuckDB's threads keep theirs. When the CPU is short the crawls get it first
     and the transforms take what they leave, rather than slowing the crawls the harvest waits for; on an
     idle CPU nothing changes. Other systems run ``fn`` at the same priority. ``fn``'s exception is raised
-    here. Ctrl-C here sets ``stop`` (``fn`` must then raise KeyboardInterrupt at its next check) and is
-    raised again once the thread has unwound, so nothing is torn down under it."""
+    here. Ctrl-C here (or any exception a signal handler raises while this thread waits) sets ``stop``
+    (``fn`` must then raise KeyboardInterrupt at its next check) and is raised again once the thread has
+    unwound, so nothing is torn down under it."""
     failure: list[BaseException] = []
     done = threading.Event()
 
@@ -417,21 +418,21 @@ def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
 
     thread = threading.Thread(target=target, name="harvest-crawl-phase")
     thread.start()
-    interrupted = False
+    interrupt: BaseException | None = None
     # waited for on an event: a join() interrupted by Ctrl-C can leave the thread marked as ended (3.11)
     while True:
         try:  # the interrupt may be raised at any line of the wait
             while not done.wait(0.2):
                 pass
             break
-        except KeyboardInterrupt:
-            interrupted = True
+        except BaseException as exc:  # Ctrl-C, or a signal handler's exception (SIGTERM → SystemExit)
+            interrupt = interrupt or exc
             stop.set()
     thread.join()
+    if interrupt is not None:
+        raise interrupt
     if failure:
         raise failure[0]
-    if interrupted:
-        raise KeyboardInterrupt
 
 def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             base_url_for: Callable[[str], str | None] = lambda s: None,

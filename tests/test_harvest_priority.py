@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import signal
 import sys
 import threading
 import time
@@ -86,3 +87,32 @@ def test_ctrl_c_during_a_harvest_cancels_the_waiting_crawls_and_stores_nothing(t
         assert con.execute("SELECT count(*) FROM harvest_runs").fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_a_signal_handlers_exception_also_waits_for_the_crawl_phase() -> None:
+    unwound = threading.Event()
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    def crawl_phase(stop: threading.Event) -> None:
+        time.sleep(0.3)
+        _thread.interrupt_main(signal.SIGTERM)
+        try:
+            deadline = time.monotonic() + 10
+            while not stop.is_set():
+                assert time.monotonic() < deadline, "stop was never set"
+                time.sleep(0.01)
+            raise KeyboardInterrupt
+        finally:
+            unwound.set()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        stop = threading.Event()
+        with pytest.raises(SystemExit) as exit_info:
+            below_crawls(lambda: crawl_phase(stop), stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exit_info.value.code == 128 + signal.SIGTERM
+    assert unwound.is_set()
