@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -485,13 +485,10 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
         stop = threading.Event()
 
-        def crawl_phase() -> None:
-            with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-                pending = {pool.submit(crawl, name): name for name in order}
+        def crawl_phase(pending: dict[Future[CrawlResult], str]) -> None:
+            try:
                 while pending:
-                    if stop.is_set():  # Ctrl-C: the crawls not started yet never start
-                        for future in pending:
-                            future.cancel()
+                    if stop.is_set():  # Ctrl-C
                         raise KeyboardInterrupt
                     finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -515,9 +512,16 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
                         report.outcomes[name] = outcome
                     for name in pending.values():  # what the running crawls wrote meanwhile
                         work[name].feed(tails[name].read())
+            except BaseException:  # the harvest fails or is stopped: the crawls not started yet never start
+                for future in pending:
+                    future.cancel()
+                raise
 
         try:
-            below_crawls(crawl_phase, stop)
+            # the crawls' threads start here, at this thread's priority: only the transforms and loads yield
+            with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+                pending = {pool.submit(crawl, name): name for name in order}
+                below_crawls(lambda: crawl_phase(pending), stop)
         finally:
             for tail in tails.values():
                 tail.close()
