@@ -391,8 +391,9 @@ def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
     """Run ``fn`` (a harvest's crawl phase: the transforms and loads done while its crawls run) in a thread
     whose niceness is raised by :data:`BELOW_CRAWLS_NICENESS`, and wait for it.
 
-    Linux gives each thread its own niceness, so only that thread is lowered: the crawl processes, the
-    caller's other threads and DuckDB's threads keep theirs. When the CPU is short the crawls get it first
+    Linux gives each thread its own niceness, so only that thread is lowered (and the threads it starts:
+    start the crawls' threads before); the crawl processes, the caller's other threads and DuckDB's
+    threads keep theirs. When the CPU is short the crawls get it first
     and the transforms take what they leave, rather than slowing the crawls the harvest waits for; on an
     idle CPU nothing changes. Other systems run ``fn`` at the same priority. ``fn``'s exception is raised
     here. Ctrl-C here (or any exception a signal handler raises while this thread waits) sets ``stop``
@@ -433,6 +434,7 @@ def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
         raise interrupt
     if failure:
         raise failure[0]
+
 
 def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             base_url_for: Callable[[str], str | None] = lambda s: None,
