@@ -387,7 +387,7 @@ def _get(item: Any, key: str) -> Any:
 BELOW_CRAWLS_NICENESS = 19
 
 
-def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
+def below_crawls(fn: Callable[[threading.Event], None]) -> None:
     """Run ``fn`` (a harvest's crawl phase: the transforms and loads done while its crawls run) in a thread
     whose niceness is raised by :data:`BELOW_CRAWLS_NICENESS`, and wait for it.
 
@@ -396,10 +396,11 @@ def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
     threads keep theirs. When the CPU is short the crawls get it first
     and the transforms take what they leave, rather than slowing the crawls the harvest waits for; on an
     idle CPU nothing changes. Other systems run ``fn`` at the same priority. ``fn``'s exception is raised
-    here. Ctrl-C here (or any exception a signal handler raises while this thread waits) sets ``stop``
-    (``fn`` must then raise KeyboardInterrupt at its next check) and is raised again once the thread has
-    unwound, so nothing is torn down under it."""
+    here. ``fn`` gets an event that Ctrl-C here (or any exception a signal handler raises while this
+    thread waits) sets: ``fn`` must then raise KeyboardInterrupt at its next check, and the interrupt is
+    raised again once the thread has unwound, so nothing is torn down under it."""
     failure: list[BaseException] = []
+    stop = threading.Event()
     done = threading.Event()
 
     def target() -> None:
@@ -411,7 +412,7 @@ def below_crawls(fn: Callable[[], None], stop: threading.Event) -> None:
                                    os.getpriority(os.PRIO_PROCESS, tid) + BELOW_CRAWLS_NICENESS)
                 except OSError:  # not allowed here: the same work at the same priority
                     pass
-            fn()
+            fn(stop)
         except BaseException as exc:
             failure.append(exc)
         finally:
@@ -485,9 +486,8 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         # the longest crawls of the last harvest first: the crawl slots end closer together
         durations = load.last_durations()
         order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
-        stop = threading.Event()
 
-        def crawl_phase(pending: dict[Future[CrawlResult], str]) -> None:
+        def crawl_phase(pending: dict[Future[CrawlResult], str], stop: threading.Event) -> None:
             try:
                 while pending:
                     if stop.is_set():  # Ctrl-C
@@ -523,7 +523,7 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
             # the crawls' threads start here, at this thread's priority: only the transforms and loads yield
             with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
                 pending = {pool.submit(crawl, name): name for name in order}
-                below_crawls(lambda: crawl_phase(pending), stop)
+                below_crawls(lambda stop: crawl_phase(pending, stop))
         finally:
             for tail in tails.values():
                 tail.close()

@@ -25,40 +25,48 @@ def _niceness() -> int:
 def test_only_the_crawl_phase_thread_is_lowered() -> None:
     before = _niceness()
     seen: list[tuple[int, str]] = []
-    below_crawls(lambda: seen.append((_niceness(), threading.current_thread().name)), threading.Event())
+    below_crawls(lambda stop: seen.append((_niceness(), threading.current_thread().name)))
     expected = min(before + BELOW_CRAWLS_NICENESS, 19)
     assert seen == [(expected, "harvest-crawl-phase")]
     assert _niceness() == before  # the caller's thread keeps its priority
 
 
 def test_the_crawl_phase_error_reaches_the_caller() -> None:
-    def fails() -> None:
+    def fails(stop: threading.Event) -> None:
         raise ValueError("a load failed")
 
     with pytest.raises(ValueError, match="a load failed"):
-        below_crawls(fails, threading.Event())
+        below_crawls(fails)
+
+
+class _Interrupted:
+    """A crawl phase that interrupts its caller with ``signum`` (which is waiting for it), then waits for
+    the stop event, as the harvest's does, and records that it unwound."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.stop: threading.Event | None = None
+        self.unwound = threading.Event()
+
+    def __call__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        time.sleep(0.3)
+        _thread.interrupt_main(self.signum)
+        try:
+            deadline = time.monotonic() + 10
+            while not stop.is_set():
+                assert time.monotonic() < deadline, "stop was never set"
+                time.sleep(0.01)
+            raise KeyboardInterrupt
+        finally:
+            self.unwound.set()
 
 
 def test_ctrl_c_stops_the_crawl_phase_before_it_is_raised() -> None:
-    unwound = threading.Event()
-
-    def crawl_phase(stop: threading.Event) -> None:
-        time.sleep(0.3)
-        _thread.interrupt_main()  # Ctrl-C reaches the caller, which is waiting for this thread
-        try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                if stop.is_set():
-                    raise KeyboardInterrupt
-                time.sleep(0.01)
-            raise AssertionError("stop was never set")
-        finally:
-            unwound.set()
-
-    stop = threading.Event()
+    crawl_phase = _Interrupted(signal.SIGINT)  # Ctrl-C
     with pytest.raises(KeyboardInterrupt):
-        below_crawls(lambda: crawl_phase(stop), stop)
-    assert unwound.is_set() and stop.is_set()
+        below_crawls(crawl_phase)
+    assert crawl_phase.unwound.is_set() and crawl_phase.stop is not None and crawl_phase.stop.is_set()
 
 
 @pytest.mark.slow
@@ -94,29 +102,15 @@ def test_ctrl_c_during_a_harvest_cancels_the_waiting_crawls_and_stores_nothing(t
 
 
 def test_a_signal_handlers_exception_also_waits_for_the_crawl_phase() -> None:
-    unwound = threading.Event()
-
     def terminate(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    def crawl_phase(stop: threading.Event) -> None:
-        time.sleep(0.3)
-        _thread.interrupt_main(signal.SIGTERM)
-        try:
-            deadline = time.monotonic() + 10
-            while not stop.is_set():
-                assert time.monotonic() < deadline, "stop was never set"
-                time.sleep(0.01)
-            raise KeyboardInterrupt
-        finally:
-            unwound.set()
-
+    crawl_phase = _Interrupted(signal.SIGTERM)
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        stop = threading.Event()
         with pytest.raises(SystemExit) as exit_info:
-            below_crawls(lambda: crawl_phase(stop), stop)
+            below_crawls(crawl_phase)
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert exit_info.value.code == 128 + signal.SIGTERM
-    assert unwound.is_set()
+    assert crawl_phase.unwound.is_set()
