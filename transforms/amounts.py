@@ -127,9 +127,9 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
         i += 1
     # "entre 5 000 et 20 000 €", "5 000 - 15 000 €": only the last number has a unit
     for start, _, v in found:
-        m = _BARE_LOW.search(s, max(0, start - 40), start)
-        if m:
-            a = _value(m.group(1), "eur")
+        low = _BARE_LOW.search(s, max(0, start - 40), start)
+        if low:
+            a = _value(low.group(1), "eur")
             if a is not None and 0 < a < v:
                 lo = a if lo is None else min(lo, a)
                 hi = v if hi is None else max(hi, v)

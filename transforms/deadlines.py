@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
@@ -79,7 +80,7 @@ class _DateMatch:
     def end(self) -> int:
         return self.m.end()
 
-    def group(self, name: str) -> str | None:
+    def group(self, name: str) -> Any:
         return self.wd if name == "wd" else self.m.group(name)
 
 
@@ -316,7 +317,7 @@ def _time_after(folded: str, end: int) -> str | None:
 _STRONG = ("deadline", "open", "distractor", "extension")
 
 
-def _role_for(cues: list[tuple[int, int, str]], start: int, end: int, default: str) -> str:
+def _role_for(cues: list[tuple[int, int, Any]], start: int, end: int, default: str) -> str:
     """Role of the date at ``start``: walk back over the cues of its sentence.
 
     A weak cue right before the date (``jusqu'au``, ``à partir du``) gives its own role unless the nearest
@@ -363,13 +364,13 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     parts: list[tuple[int | None, int | None, int | None, int | None, bool]] = []
     for m in matches:
         if m.group("d"):
-            d = 1 if m.group("d") == "premier" else int(m.group("d"))
-            wd = _WEEKDAYS.get(m.group("wd") or "")
-            parts.append((d, _MONTHS[m.group("m")], int(m.group("y")) if m.group("y") else None, wd,
-                          bool(m.group("prochain"))))
+            day_n = 1 if m.group("d") == "premier" else int(m.group("d"))
+            parts.append((day_n, _MONTHS[m.group("m")], int(m.group("y")) if m.group("y") else None,
+                          _WEEKDAYS.get(m.group("wd") or ""), bool(m.group("prochain"))))
         elif m.group("nd"):
-            y = int(m.group("ny"))
-            parts.append((int(m.group("nd")), int(m.group("nm")), y + 2000 if y < 100 else y, None, False))
+            year = int(m.group("ny"))
+            parts.append((int(m.group("nd")), int(m.group("nm")), year + 2000 if year < 100 else year, None,
+                          False))
         elif m.group("iy"):
             parts.append((int(m.group("id")), int(m.group("im")), int(m.group("iy")), None, False))
         else:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from transforms.text import KeywordMatcher, fold, fold_label, one_line, segments, split_alternatives
 
@@ -170,8 +170,9 @@ def _mentions(seg: str, original: str) -> list[_Mention]:
         starts = [c.end() for c in _POSITIVE_CUE.finditer(seg, 0, post.start())]
         starts.extend(c.end() for c in _CLAUSE_BREAK.finditer(seg, 0, post.start()))
         post_window = (max(starts, default=0), post.start())
-    spans = [(m.start(), _CCAS_INDEX[m.lastindex - 1]) for m in _CCAS_ACRONYMS.finditer(seg)] \
-        if _CCAS_ANY.search(seg) else []
+    # each alternative of _CCAS_ACRONYMS is one group, so a match's last group tells its mention
+    spans: list[tuple[int, Any]] = [(a.start(), _CCAS_INDEX[(a.lastindex or 0) - 1])
+                                    for a in _CCAS_ACRONYMS.finditer(seg)] if _CCAS_ANY.search(seg) else []
     spans.extend((start, i) for start, _, i in _MENTION_MATCHER.finditer(seg))
     for start, i in sorted(spans):
         _, group, auds = _MENTIONS[i]
@@ -232,25 +233,25 @@ def _decide(mentions: list[_Mention]) -> Eligibility:
     def first(ms: list[_Mention], prefix: str) -> _Mention | None:
         return next((m for m in ms if m.group.startswith(prefix)), None)
 
-    if (m := first(pos, "ccas")) is not None:
-        return Eligibility("explicit", one_line(m.seg), "names_ccas", audiences)
-    if (m := first(neg, "ccas")) is not None:
-        return Eligibility("not_eligible", one_line(m.seg), "ccas_excluded", audiences)
+    if (hit := first(pos, "ccas")) is not None:
+        return Eligibility("explicit", one_line(hit.seg), "names_ccas", audiences)
+    if (hit := first(neg, "ccas")) is not None:
+        return Eligibility("not_eligible", one_line(hit.seg), "ccas_excluded", audiences)
     likely = [m for m in pos if m.group.startswith("likely:")]
     public_excluded = next((m for m in neg if m.group.startswith(("likely:", "commune"))), None)
     if likely and public_excluded is not None and all(m.group == "likely:any_legal_person" for m in likely):
         # "toute structure, sauf les collectivités": the catch-all no longer covers a CCAS
         return Eligibility("not_eligible", one_line(public_excluded.seg), "public_bodies_excluded", audiences)
     if likely:
-        m = likely[0]
-        return Eligibility("likely", one_line(m.seg), m.group.split(":", 1)[1], audiences)
-    if (m := first(pos, "commune")) is not None:
-        return Eligibility("via_commune", one_line(m.seg), "communes_or_epci_only", audiences)
-    if (m := first(neg, "likely:")) is not None:
-        return Eligibility("not_eligible", one_line(m.seg), "public_bodies_excluded", audiences)
+        hit = likely[0]
+        return Eligibility("likely", one_line(hit.seg), hit.group.split(":", 1)[1], audiences)
+    if (hit := first(pos, "commune")) is not None:
+        return Eligibility("via_commune", one_line(hit.seg), "communes_or_epci_only", audiences)
+    if (hit := first(neg, "likely:")) is not None:
+        return Eligibility("not_eligible", one_line(hit.seg), "public_bodies_excluded", audiences)
     if pos:
-        m = pos[0]
-        return Eligibility("not_eligible", one_line(m.seg), "other_applicants_only", audiences)
+        hit = pos[0]
+        return Eligibility("not_eligible", one_line(hit.seg), "other_applicants_only", audiences)
     return Eligibility("unknown", None, "no_applicant_info", audiences)
 
 

@@ -184,9 +184,9 @@ def _canonical_categories() -> dict[str, str]:
             cat = v.partition("/")[2]
             if cat:
                 names.setdefault(fold(cat), cat)
-    for _, _, cat, _ in LEXICON:
-        if cat:
-            names.setdefault(fold(cat), cat)
+    for _, _, lexicon_cat, _ in LEXICON:
+        if lexicon_cat:
+            names.setdefault(fold(lexicon_cat), lexicon_cat)
     return names
 
 
@@ -225,8 +225,8 @@ def classify_themes(text: str | dict | None, tags: list[str] | None = None,
 
     tag_values, unmapped = map_labels(source or "at", "themes", [str(t) for t in tags or []])
     for value in tag_values:
-        theme, _, cat = value.partition("/")
-        cat = canonical_category(cat) if cat else None
+        theme, _, tag_cat = value.partition("/")
+        cat = canonical_category(tag_cat) if tag_cat else None
         add(theme, cat, _TAG_WEIGHT, f"tag:{cat or theme}")
     # one pass over all fields joined; a match's position tells its field (unmapped tags read as a title)
     texts = [(fold(str(parts.get(name) or "")), w) for name, w in _FIELD_WEIGHTS]
