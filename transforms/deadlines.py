@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
@@ -317,7 +317,7 @@ def _time_after(folded: str, end: int) -> str | None:
 _STRONG = ("deadline", "open", "distractor", "extension")
 
 
-def _role_for(cues: list[tuple[int, int, Any]], start: int, end: int, default: str) -> str:
+def _role_for(cues: list[tuple[int, int, str]], start: int, end: int, default: str) -> str:
     """Role of the date at ``start``: walk back over the cues of its sentence.
 
     A weak cue right before the date (``jusqu'au``, ``à partir du``) gives its own role unless the nearest
@@ -359,7 +359,7 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     matches = _find_dates(seg)
     if not matches:
         return []
-    cues = _CUES_MATCHER.finditer(seg)
+    cues = cast(list[tuple[int, int, str]], _CUES_MATCHER.finditer(seg))  # the payloads are roles
     # resolve raw parts: (day, month, year|None, weekday|None, prochain)
     parts: list[tuple[int | None, int | None, int | None, int | None, bool]] = []
     for m in matches:

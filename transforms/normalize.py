@@ -134,7 +134,7 @@ def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
     }
 
 
-def to_record(item: dict, meta: dict, as_of: date) -> dict:
+def to_record(item: Any, meta: Any, as_of: date) -> dict:
     """Build the record of one raw item; raises ``schema.ValidationError`` (quarantine reason)."""
     schema.validate_raw(item)
     meta = _check_meta(meta)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from transforms.text import fold
 
@@ -92,7 +93,7 @@ def _empty_default(default: dict | None) -> dict:
     return {"scale": scale, "regions": regs, "departments": depts, "label": d.get("label")}
 
 
-def resolve_perimeter(label: str | None, default: dict | None) -> dict:
+def resolve_perimeter(label: str | None, default: Any) -> dict:
     """``{"scale", "regions", "departments", "label"}`` for a perimeter label, falling back to ``default``."""
     base = _empty_default(default)
     if not label or not str(label).strip():
