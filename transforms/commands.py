@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import transforms
 from transforms.classify import (
     benchmark,
     benchmark_records,
@@ -64,7 +65,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         result = benchmark(objs, default_as_of=as_of)
         print(f"aap classify: {result['records']} records (description ~{result['chars_per_record']:,.0f} chars) "
               f"in {result['cpu_seconds']:.2f} s CPU ({result['seconds']:.2f} s wall) = "
-              f"{result['records_per_s']:,.0f} records/s on one core")
+              f"{result['records_per_s']:,.0f} records/s on one core ({transforms.IMPLEMENTATION})")
         print(f"machine reference: sum(range(1000)) takes {result['reference_us']:.1f} µs CPU here "
               "(scale the figure above by it to compare machines)")
         stream = benchmark_stream(objs, default_as_of=as_of, workers=workers)
