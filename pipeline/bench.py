@@ -81,28 +81,53 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, in bytes (Linux ``/proc``)."""
-    total, stack = 0, [pid]
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size: resident memory with each page shared by n processes counted 1/n."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    out, stack = [], [pid]
     while stack:
         p = stack.pop()
-        total += _rss_bytes(p)
+        out.append(p)
         stack.extend(_children(p))
-    return total
+    return out
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants, in bytes (Linux ``/proc``). Pages that forked
+    processes share are counted once per process."""
+    return sum(_rss_bytes(p) for p in _tree(pid))
+
+
+def tree_pss(pid: int) -> int:
+    """Physical memory of ``pid`` and all its descendants, in bytes: the sum of their proportional set
+    sizes, so that a page shared after a fork is counted once (Linux ``/proc``)."""
+    return sum(_pss_bytes(p) for p in _tree(pid))
 
 
 class PeakSampler:
-    """Samples the resident memory of a process tree every ``interval`` seconds: ``peak`` of the whole
-    tree and ``peak_root`` of its root process alone, in bytes."""
+    """Samples the memory of a process tree every ``interval`` seconds: ``peak`` (resident memory of the
+    whole tree), ``peak_pss`` (its physical memory, shared pages counted once) and ``peak_root`` (resident
+    memory of the root process alone), in bytes."""
 
     def __init__(self, pid: int, interval: float = 0.05):
-        self.pid, self.interval, self.peak, self.peak_root = pid, interval, 0, 0
+        self.pid, self.interval, self.peak, self.peak_root, self.peak_pss = pid, interval, 0, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak_pss = max(self.peak_pss, tree_pss(self.pid))
             self.peak_root = max(self.peak_root, _rss_bytes(self.pid))
             self._stop.wait(self.interval)
 
@@ -390,6 +415,7 @@ class SizeResult:
     stages: dict[str, float]
     peak_rss: int
     peak_rss_root: int
+    peak_pss: int
     full_served: dict[str, int]
     rerun_s: float
     rerun_crawls_s: float
@@ -423,6 +449,7 @@ class _Pair:
     rerun: dict[str, Any]
     peak_rss: int
     peak_rss_root: int
+    peak_pss: int
     full_served: dict[str, int]
     rerun_served: dict[str, int]
 
@@ -464,13 +491,13 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
             full, memory, full_s = run_child_harvest(portal.url, sources, data / "harvest", now)
             full_served = _served(portal.stats())
             say(f"N={n} pair {k}: full pipeline {full_s:.1f}s, peak RSS {memory.peak / 2**20:.0f} MB "
-                f"(harvest process alone {memory.peak_root / 2**20:.0f} MB)")
+                f"(harvest process alone {memory.peak_root / 2**20:.0f} MB), peak PSS {memory.peak_pss / 2**20:.0f} MB")
             portal.reset()
             rerun, _, rerun_s = run_child_harvest(portal.url, sources, data / "harvest", now)
             rerun_served = _served(portal.stats())
             say(f"N={n} pair {k}: rerun {rerun_s:.1f}s, {rerun_served['not_modified']} × 304")
             measured.append(_Pair(bare_s, full_s, rerun_s, full, rerun, memory.peak, memory.peak_root,
-                                  full_served, rerun_served))
+                                  memory.peak_pss, full_served, rerun_served))
         rerun_crawls_s = rerun_crawls(portal, sources, data / "harvest" / "raw", data / "recrawl", parallel)
         say(f"N={n}: rerun's crawls alone {rerun_crawls_s:.1f}s")
         if profile_dir:  # one more rerun under cProfile, apart from the measured ones
@@ -486,6 +513,7 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
     transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
     return SizeResult(n=n, sizes=sizes, bare_s=pick.bare_s, full_s=pick.full_s, stages=stages,
                       peak_rss=max(p.peak_rss for p in measured), peak_rss_root=max(p.peak_rss_root for p in measured),
+                      peak_pss=max(p.peak_pss for p in measured),
                       full_served=pick.full_served, rerun_s=pick.rerun_s, rerun_crawls_s=rerun_crawls_s,
                       rerun_stages={k: round(v, 2) for k, v in rerun["seconds"].items()},
                       rerun_served=pick.rerun_served, rerun_written=rerun["written"], full_written=full["written"],
@@ -587,6 +615,8 @@ def table(results: list[SizeResult], transform: tuple[int, float], load: tuple[i
     out.append(row("peak RSS, whole run incl. crawl processes (highest of the pairs)", "< 500 MB at 10 000",
                    [_mb(r.peak_rss) for r in results]))
     out.append(row("… of which the harvest process alone (its peak)", "", [_mb(r.peak_rss_root) for r in results]))
+    out.append(row("peak PSS, whole run (pages shared by forked processes counted once)", "",
+                   [_mb(r.peak_pss) for r in results]))
     tn, ts = transform
     ln, ls = load
     out += ["", "| single-stage measure | goal | result |", "|---|---|---|",

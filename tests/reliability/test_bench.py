@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,9 +15,11 @@ from pipeline.bench import (
     MARK_END,
     MARK_START,
     PeakSampler,
+    _children,
     _Pair,
     median_pair,
     raw_items,
+    tree_pss,
     tree_rss,
     write_benchmarks,
 )
@@ -54,6 +57,30 @@ def test_tree_rss_counts_children() -> None:
     assert sampler.peak >= alone
 
 
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc smaps_rollup")
+def test_tree_pss_counts_pages_shared_after_a_fork_once() -> None:
+    """A process that fills 60 MB then forks: both hold the pages (RSS counts them twice), one copy exists."""
+    code = ("import os, sys, time\nx = bytearray(60 * 1024 * 1024)\nx[::4096] = b'x' * len(x[::4096])\n"
+            "pid = os.fork()\nif pid == 0:\n    time.sleep(30)\n    os._exit(0)\n"
+            "print('ready', flush=True)\ntime.sleep(30)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        rss, pss = tree_rss(parent.pid), tree_pss(parent.pid)
+        with PeakSampler(parent.pid, interval=0.02) as sampler:
+            time.sleep(0.3)
+    finally:
+        for pid in _children(parent.pid):
+            os.kill(pid, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
+    mb = 1024 * 1024
+    assert rss > 120 * mb  # the 60 MB buffer, resident in both processes
+    assert 60 * mb < pss < rss - 50 * mb  # counted once
+    assert 60 * mb < sampler.peak_pss < sampler.peak
+
+
 def test_raw_items_repeat_under_new_ids(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -69,7 +96,7 @@ def test_raw_items_repeat_under_new_ids(tmp_path: Path) -> None:
 
 def _pair(bare_s: float, full_s: float) -> _Pair:
     return _Pair(bare_s=bare_s, full_s=full_s, rerun_s=full_s / 10, full={}, rerun={}, peak_rss=0,
-                 peak_rss_root=0, full_served={}, rerun_served={})
+                 peak_rss_root=0, peak_pss=0, full_served={}, rerun_served={})
 
 
 def test_the_median_pair_is_chosen_by_its_ratio() -> None:
