@@ -3,17 +3,19 @@
 Every function here is deterministic: the run date ("as of", "now") is always passed in.
 
 The installation compiles the text classifiers with mypyc (``setup.py``); the same modules stay plain
-Python. The compiled modules are used only when every one of them is newer than its source and
-``AAP_PURE_PYTHON`` is not set; otherwise all of them are imported from their sources (compiled modules call
-each other directly, so one stale module would run old code through the others). ``IMPLEMENTATION`` says
-which ran, for benchmarks.
+Python. The compiled modules are used only when every one of them was built from its source as it is now
+(``setup.py`` records the hash of each source in ``_compiled_sources.json``) and ``AAP_PURE_PYTHON`` is not
+set; otherwise all of them are imported from their sources (compiled modules call each other directly, so
+one stale module would run old code through the others). ``IMPLEMENTATION`` says which ran.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import json
 import os
 import sys
 import warnings
@@ -34,8 +36,14 @@ def _compiled() -> dict[str, Path]:
 
 
 def stale_modules(compiled: dict[str, Path]) -> list[str]:
-    """The compiled modules whose source changed after they were built."""
-    return sorted(n for n, so in compiled.items() if (_HERE / f"{n}.py").stat().st_mtime > so.stat().st_mtime)
+    """The compiled modules that were not built from their source as it is now (all of them when the
+    build's record of its sources is missing)."""
+    try:
+        built = json.loads((_HERE / "_compiled_sources.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        built = {}
+    return sorted(n for n in compiled
+                  if built.get(n) != hashlib.sha256((_HERE / f"{n}.py").read_bytes()).hexdigest())
 
 
 class _FromSource(importlib.abc.MetaPathFinder):
@@ -59,8 +67,8 @@ def _choose() -> str:
     if os.environ.get("AAP_PURE_PYTHON"):
         reason = None
     elif stale:
-        reason = (f"the compiled {', '.join(stale)} {'is' if len(stale) == 1 else 'are'} older than the "
-                  "source; reinstall (make install) to compile again")
+        reason = (f"the compiled {', '.join(stale)} {'was' if len(stale) == 1 else 'were'} not built from the "
+                  "current source; reinstall (make install) to compile again")
     else:
         return "compiled (mypyc)"
     sys.meta_path.insert(0, _FromSource(set(compiled)))
