@@ -48,9 +48,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import transforms
 from pipeline.settings import PROJECT_ROOT, TIMEZONE, paths
-from transforms.classify import reference_loop_us
 
 #: the synthetic portal's "today": deadlines are drawn around it
 ANCHOR = date(2026, 10, 1)
@@ -127,9 +125,11 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
-            self.peak_pss = max(self.peak_pss, tree_pss(self.pid))
-            self.peak_root = max(self.peak_root, _rss_bytes(self.pid))
+            procs = _tree(self.pid)
+            rss = [_rss_bytes(p) for p in procs]
+            self.peak = max(self.peak, sum(rss))
+            self.peak_pss = max(self.peak_pss, sum(_pss_bytes(p) for p in procs))
+            self.peak_root = max(self.peak_root, rss[0])
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:
@@ -338,14 +338,19 @@ from datetime import date
 from pathlib import Path
 from pipeline.bench import PROFILED, profile_text, raw_items
 from pipeline.run import transform_items
-items = raw_items(Path(sys.argv[1]), sys.argv[2].split(","), PROFILED + 100)
+warm_up = 100
+items = raw_items(Path(sys.argv[1]), sys.argv[2].split(","), warm_up + PROFILED)
 as_of = date.fromisoformat(sys.argv[3])
+profiled = {}
 for s, rows in items.items():
-    transform_items(s, rows[:25], as_of)
+    k = min(warm_up, len(rows))
+    warm_up -= k
+    transform_items(s, rows[:k], as_of)
+    profiled[s] = rows[k:]
 prof = cProfile.Profile()
 prof.enable()
-for s, rows in items.items():
-    transform_items(s, rows[25:], as_of)
+for s, rows in profiled.items():
+    transform_items(s, rows, as_of)
 prof.disable()
 print(profile_text(prof))
 """
@@ -588,6 +593,8 @@ def _mb(b: float) -> str:
 
 def table(results: list[SizeResult], transform: tuple[int, float, float], load: tuple[int, float]) -> str:
     """The benchmark table in Markdown."""
+    import transforms  # (not at the top: the timed harvest child imports this module)
+
     cols = [f"N = {r.n:,}".replace(",", " ") for r in results]
 
     def row(name: str, goal: str, values: list[str]) -> str:
@@ -693,6 +700,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         sources = list(biggest.sizes)
         items = raw_items(work / f"n{biggest.n}" / "harvest" / "raw", sources, args.transform_n)
         t_s, t_n, transformed = time_transforms(items, ANCHOR)
+        from transforms.classify import reference_loop_us
+
         reference = reference_loop_us()
         say(f"transforms alone: {t_n} records in {t_s:.2f}s CPU")
         l_s, l_n = time_load(transformed, work, now)

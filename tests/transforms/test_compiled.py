@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,6 @@ def test_compiled_and_pure_python_agree():
     assert not differing, differing[:3]
     # the same process-local results too (this test process runs the compiled build)
     inputs = [c["input"] for c in load_corpus(DEFAULT_CORPUS)]
-    from datetime import date
     here = [json.dumps(classify_line(o, default_as_of=date(2026, 11, 25)), ensure_ascii=False, sort_keys=True)
             for o in inputs + benchmark_records(inputs, 2000)]
     assert here == compiled[1:1 + len(here)]
