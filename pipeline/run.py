@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline import gcpause
 from pipeline.crawl import CrawlResult, run_crawl
 from pipeline.schema import ValidationError
 from pipeline.settings import TIMEZONE, Paths
@@ -355,25 +356,26 @@ def _transform_into(source: str, items: Iterable[tuple[int, Any, str | None]], a
     from transforms.normalize import to_record
 
     meta = source_meta(source)
-    for n, item, error in items:
-        if error is not None:
-            rejected.append({"source": source, "native_id": None, "url": None, "reason": error,
-                             "raw": None})
-            continue
-        base = {"source": source, "native_id": _get(item, "native_id"), "url": _get(item, "url"), "raw": item}
-        try:
-            rec = to_record(item, meta, as_of)
-        except ValidationError as exc:
-            rejected.append({**base, "reason": f"invalid: {exc}"})
-            continue
-        except Exception as exc:  # a transform bug must not lose the item nor stop the harvest
-            rejected.append({**base, "reason": f"transform error: {type(exc).__name__}: {exc}"})
-            continue
-        if rec["id"] in records:
-            rejected.append({**base, "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
-            continue
-        records[rec["id"]] = rec
-        lines[rec["id"]] = n
+    with gcpause.paused():  # the records are kept: collections would walk them for nothing
+        for n, item, error in items:
+            if error is not None:
+                rejected.append({"source": source, "native_id": None, "url": None, "reason": error,
+                                 "raw": None})
+                continue
+            base = {"source": source, "native_id": _get(item, "native_id"), "url": _get(item, "url"), "raw": item}
+            try:
+                rec = to_record(item, meta, as_of)
+            except ValidationError as exc:
+                rejected.append({**base, "reason": f"invalid: {exc}"})
+                continue
+            except Exception as exc:  # a transform bug must not lose the item nor stop the harvest
+                rejected.append({**base, "reason": f"transform error: {type(exc).__name__}: {exc}"})
+                continue
+            if rec["id"] in records:
+                rejected.append({**base, "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
+                continue
+            records[rec["id"]] = rec
+            lines[rec["id"]] = n
 
 
 def _get(item: Any, key: str) -> Any:

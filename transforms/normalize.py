@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pipeline import schema
 from transforms.amounts import parse_amounts
 from transforms.calls import is_call_for_projects
-from transforms.deadlines import YEAR_INFERRED, extract_deadlines
+from transforms.deadlines import YEAR_INFERRED, DeadlineInfo, extract_deadlines
 from transforms.eligibility import eligibility_from_sources
 from transforms.labels import map_labels
 from transforms.perimeter import resolve_perimeter
@@ -63,6 +63,11 @@ def _check_meta(meta: Any) -> dict:
     return meta
 
 
+def _calendar(item: dict, text: str, as_of: date, status_label: str | None, strict: bool) -> DeadlineInfo:
+    return extract_deadlines(text, as_of=as_of, structured_deadlines=item.get("deadlines"),
+                             structured_opens=item.get("opens_on"), status_label=status_label, strict=strict)
+
+
 def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
     """Every field the extractors compute from a raw item's texts and labels (shared by ``to_record``
     and ``aap classify``). ``item`` uses raw field names; missing ones are treated as empty."""
@@ -78,14 +83,11 @@ def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
     body = "\n".join(t for t in (summary, description) if t)
     status_label = _text(item.get("status_label"))
 
-    def calendar(text: str, strict: bool):
-        return extract_deadlines(text, as_of=as_of, structured_deadlines=item.get("deadlines"),
-                                 structured_opens=item.get("opens_on"), status_label=status_label, strict=strict)
-
-    cal = _step("deadlines", lambda: calendar(deadline_text or body, not deadline_text))
+    cal = _step("deadlines", lambda: _calendar(item, deadline_text or body, as_of, status_label,
+                                               not deadline_text))
     if cal.kind == "unknown" and deadline_text and body:
         # a deadline field that says nothing usable ("Ponctuelle"): read the description's deadline sentences
-        fallback = _step("deadlines", lambda: calendar(body, True))
+        fallback = _step("deadlines", lambda: _calendar(item, body, as_of, status_label, True))
         if fallback.kind != "unknown":
             fallback.flags.append("deadline_from_description")
             if YEAR_INFERRED in cal.flags and YEAR_INFERRED not in fallback.flags:

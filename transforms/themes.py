@@ -205,29 +205,36 @@ class ThemeResult:
     unmapped: list[str] = field(default_factory=list)
 
 
+class _Tally:
+    """Scores of themes and categories, and up to six trigger words per theme."""
+
+    def __init__(self) -> None:
+        self.scores: dict[str, float] = {}
+        self.cat_scores: dict[str, float] = {}
+        self.cat_theme: dict[str, str] = {}
+        self.evidence: dict[str, list[str]] = {}
+
+    def add(self, theme: str, cat: str | None, weight: float, word: str) -> None:
+        self.scores[theme] = self.scores.get(theme, 0.0) + weight
+        if cat:
+            self.cat_scores[cat] = self.cat_scores.get(cat, 0.0) + weight
+            self.cat_theme.setdefault(cat, theme)
+        words = self.evidence.setdefault(theme, [])
+        if word not in words and len(words) < 6:
+            words.append(word)
+
+
 def classify_themes(text: str | dict | None, tags: list[str] | None = None,
                     source: str | None = None) -> ThemeResult:
     """Themes of a call. ``text`` is either one string or ``{"title", "summary", "description"}``."""
     parts = text if isinstance(text, dict) else {"description": text or ""}
-    scores: dict[str, float] = {}
-    cat_scores: dict[str, float] = {}
-    cat_theme: dict[str, str] = {}
-    evidence: dict[str, list[str]] = {}
-
-    def add(theme: str, cat: str | None, weight: float, word: str) -> None:
-        scores[theme] = scores.get(theme, 0.0) + weight
-        if cat:
-            cat_scores[cat] = cat_scores.get(cat, 0.0) + weight
-            cat_theme.setdefault(cat, theme)
-        words = evidence.setdefault(theme, [])
-        if word not in words and len(words) < 6:
-            words.append(word)
-
+    tally = _Tally()
+    scores, cat_scores, cat_theme, evidence = tally.scores, tally.cat_scores, tally.cat_theme, tally.evidence
     tag_values, unmapped = map_labels(source or "at", "themes", [str(t) for t in tags or []])
     for value in tag_values:
         theme, _, tag_cat = value.partition("/")
         cat = canonical_category(tag_cat) if tag_cat else None
-        add(theme, cat, _TAG_WEIGHT, f"tag:{cat or theme}")
+        tally.add(theme, cat, _TAG_WEIGHT, f"tag:{cat or theme}")
     # one pass over all fields joined; a match's position tells its field (unmapped tags read as a title)
     texts = [(fold(str(parts.get(name) or "")), w) for name, w in _FIELD_WEIGHTS]
     if unmapped:
@@ -245,7 +252,7 @@ def classify_themes(text: str | dict | None, tags: list[str] | None = None,
             counts[fw] = counts.get(fw, 0) + 1
         _, theme, cat, weight = LEXICON[entry]
         # diminishing returns on repeated words
-        add(theme, cat, sum(fw * weight * min(n, 3) ** 0.5 for fw, n in counts.items()), matches[0][1])
+        tally.add(theme, cat, sum(fw * weight * min(n, 3) ** 0.5 for fw, n in counts.items()), matches[0][1])
     ranked = sorted(scores, key=lambda t: (-scores[t], _THEME_ORDER.get(t, 99)))
     if ranked:
         top = scores[ranked[0]]

@@ -17,11 +17,10 @@ then recomputes the cross-source clusters. Loading the same harvest twice change
 
 from __future__ import annotations
 
-import gc
 import json
 import weakref
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipeline import schema, settings
+from pipeline import gcpause, schema, settings
 from pipeline.schema import JSON_FIELDS, LIST_FIELDS
 from warehouse.clusters import only_around, recluster
 from warehouse.db import WarehouseError, connect, dict_rows, staged, utc_naive
@@ -150,7 +149,7 @@ class HarvestLoad:
             raise ValueError("a batch has an empty source name")
         if batch.source in self.stats:
             raise ValueError(f"several batches for source(s) {batch.source}")
-        with _no_gc():
+        with gcpause.paused():
             stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed)
         self.stats[batch.source] = stats
         return stats
@@ -165,7 +164,7 @@ class HarvestLoad:
         try:
             if exc_type is None:
                 try:
-                    with only_around(self._changed), _no_gc():
+                    with only_around(self._changed), gcpause.paused():
                         recluster(con)
                     con.execute("COMMIT")
                 except BaseException:
@@ -178,20 +177,6 @@ class HarvestLoad:
             with suppress(duckdb.Error):
                 con.execute("RESET checkpoint_threshold")
             con.close()
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Python's cyclic garbage collector paused: a load allocates hundreds of thousands of short-lived,
-    acyclic objects (rows, columns) that reference counting frees anyway, and each collection they trigger
-    walks every live object of the harvest (a full one took a third of a second at 10 000 records)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _local_date(now: datetime) -> date:

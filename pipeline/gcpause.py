@@ -1,0 +1,42 @@
+"""Pausing Python's cyclic garbage collector while a batch builds many long-lived objects.
+
+CPython's collector runs every few hundred container allocations, and from time to time it walks every
+tracked object. A batch that builds thousands of records (the transforms) or of load rows (the warehouse
+load) keeps what it builds, so those walks find nothing and their cost grows with the batch: at 10 000
+calls they took about a fifth of the transforms' time and a quarter of the load's.
+
+The transforms create no reference cycles (a test holds them to that), so pausing the collector around
+them lets nothing accumulate that reference counting would not free. Collection resumes when the last
+pause ends and reclaims whatever cycles other code left meanwhile.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0
+_resume = False
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No automatic cyclic collection inside the block. Nests, and may be entered from several threads at
+    once: the collector is enabled again (if it was enabled before the first pause) when the last block
+    ends."""
+    global _depth, _resume
+    with _lock:
+        if _depth == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _resume:
+                gc.enable()
