@@ -6,7 +6,7 @@ measures, in this order:
 1. **bare crawl** — the same spiders, requests and concurrency as a harvest, items discarded (no feed,
    no page store): what Scrapy alone costs;
 2. **full pipeline** — :func:`pipeline.run.harvest` (crawl + transforms + load + snapshot + weekly
-   exports) in a child process, its peak memory sampled over the whole process tree (crawls included);
+   exports) in a child process;
 3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
    rows the load wrote; then the rerun's crawls alone (on a copy of the page store, no transforms between
    them, as the bare crawl); then the same pages the next day (the records transformed again are those
@@ -14,9 +14,12 @@ measures, in this order:
 
    The bare crawl, the full pipeline and the rerun run ``--pairs`` times (3) in a row, since a shared
    machine's speed drifts by a third within minutes: the pair with the median full / bare ratio gives the
-   table's figures, with the range over all pairs for the ratio and the rerun's share, and the highest
-   peak RSS. The rerun's crawls alone and the next day follow the last pair;
-4. **transforms alone** on 10 000 raw items (one thread, so one core) and the **DuckDB load** of those
+   table's figures, with the range over all pairs for the ratio and the rerun's share. The rerun's crawls
+   alone and the next day follow the last pair;
+4. **memory** — ``--memory-runs`` (2) more full harvests, their peak memory sampled over the whole
+   process tree (crawls included); the highest is reported. They are not the timed runs: reading the
+   memory of every process 20 times a second costs CPU and made a timed harvest 3 s slower at N = 10 000;
+5. **transforms alone** on 10 000 raw items (one thread, so one core) and the **DuckDB load** of those
    10 000 calls into an empty warehouse.
 
 The table is printed and written into BENCHMARKS.md between the ``bench`` markers (text outside them is
@@ -42,7 +45,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -200,8 +203,10 @@ def _served(stats: dict[str, Any]) -> dict[str, int]:
 # --- one harvest in a child process ----------------------------------------------------------------
 
 def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: datetime,
-                      *, profile: Path | None = None) -> tuple[dict[str, Any], PeakSampler, float]:
-    """Run ``harvest`` in a child process; returns (its JSON summary, its memory sampler, wall seconds)."""
+                      *, profile: Path | None = None,
+                      sampled: bool = False) -> tuple[dict[str, Any], PeakSampler | None, float]:
+    """Run ``harvest`` in a child process; returns (its JSON summary, its memory sampler when ``sampled``,
+    wall seconds)."""
     out = data_dir / "child-result.json"
     out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pipeline.bench", "--child", "--portal", portal_url, "--data-dir", str(data_dir),
@@ -210,7 +215,8 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
         cmd[1:1] = ["-m", "cProfile", "-o", str(profile)]
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    with PeakSampler(proc.pid) as sampler:
+    sampler = PeakSampler(proc.pid) if sampled else None
+    with sampler or nullcontext():
         _, err = proc.communicate()
     wall = time.monotonic() - t0
     if proc.returncode != 0 or not out.is_file():
@@ -472,9 +478,6 @@ class _Pair:
     rerun_s: float
     full: dict[str, Any]
     rerun: dict[str, Any]
-    peak_rss: int
-    peak_rss_root: int
-    peak_pss: int
     full_served: dict[str, int]
     rerun_served: dict[str, int]
 
@@ -492,10 +495,11 @@ def median_pair(pairs: list[_Pair]) -> _Pair:
 
 
 def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say: Callable[[str], None],
-               profile_dir: Path | None = None, pairs: int = 1) -> SizeResult:
+               profile_dir: Path | None = None, pairs: int = 1, memory_runs: int = 1) -> SizeResult:
     """Bare crawl, full harvest and rerun at one size, ``pairs`` times in a row (the machine's speed
     drifts: the median pair is reported, with the range of all); then, after the last pair, the rerun's
-    crawls alone and the next day's rerun."""
+    crawls alone, the next day's rerun, and ``memory_runs`` full harvests whose memory is sampled (never
+    the timed ones: the sampling slows them)."""
     import shutil
 
     data = work / f"n{n}"
@@ -513,16 +517,14 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
             bare_s, bare_items = bare_crawl(portal, sources, data / "bare", parallel)
             say(f"N={n} pair {k}: bare crawl {bare_s:.1f}s ({bare_items} items)")
             portal.reset()
-            full, memory, full_s = run_child_harvest(portal.url, sources, data / "harvest", now)
+            full, _, full_s = run_child_harvest(portal.url, sources, data / "harvest", now)
             full_served = _served(portal.stats())
-            say(f"N={n} pair {k}: full pipeline {full_s:.1f}s, peak RSS {memory.peak / 2**20:.0f} MB "
-                f"(harvest process alone {memory.peak_root / 2**20:.0f} MB), peak PSS {memory.peak_pss / 2**20:.0f} MB")
+            say(f"N={n} pair {k}: full pipeline {full_s:.1f}s")
             portal.reset()
             rerun, _, rerun_s = run_child_harvest(portal.url, sources, data / "harvest", now)
             rerun_served = _served(portal.stats())
             say(f"N={n} pair {k}: rerun {rerun_s:.1f}s, {rerun_served['not_modified']} × 304")
-            measured.append(_Pair(bare_s, full_s, rerun_s, full, rerun, memory.peak, memory.peak_root,
-                                  memory.peak_pss, full_served, rerun_served))
+            measured.append(_Pair(bare_s, full_s, rerun_s, full, rerun, full_served, rerun_served))
         rerun_crawls_s = rerun_crawls(portal, sources, data / "harvest" / "raw", data / "recrawl", parallel)
         say(f"N={n}: rerun's crawls alone {rerun_crawls_s:.1f}s")
         if profile_dir:  # one more rerun under cProfile, apart from the measured ones
@@ -532,13 +534,22 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
         portal.reset()
         next_day, _, next_day_s = run_child_harvest(portal.url, sources, data / "harvest", now + timedelta(days=1))
         say(f"N={n}: rerun the next day {next_day_s:.1f}s, {next_day['records']} records transformed again")
+        memory: list[PeakSampler] = []
+        for k in range(1, max(1, memory_runs) + 1):
+            shutil.rmtree(data / "memory", ignore_errors=True)
+            portal.reset()
+            _, sampler, _ = run_child_harvest(portal.url, sources, data / "memory", now, sampled=True)
+            assert sampler is not None
+            memory.append(sampler)
+            say(f"N={n} memory run {k}: peak RSS {sampler.peak / 2**20:.0f} MB (harvest process alone "
+                f"{sampler.peak_root / 2**20:.0f} MB), peak PSS {sampler.peak_pss / 2**20:.0f} MB")
     pick = median_pair(measured)
     full, rerun = pick.full, pick.rerun
     stages = {k: round(v, 2) for k, v in full["seconds"].items()}
     transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
     return SizeResult(n=n, sizes=sizes, bare_s=pick.bare_s, full_s=pick.full_s, stages=stages,
-                      peak_rss=max(p.peak_rss for p in measured), peak_rss_root=max(p.peak_rss_root for p in measured),
-                      peak_pss=max(p.peak_pss for p in measured),
+                      peak_rss=max(m.peak for m in memory), peak_rss_root=max(m.peak_root for m in memory),
+                      peak_pss=max(m.peak_pss for m in memory),
                       full_served=pick.full_served, rerun_s=pick.rerun_s, rerun_crawls_s=rerun_crawls_s,
                       rerun_stages={k: round(v, 2) for k, v in rerun["seconds"].items()},
                       rerun_served=pick.rerun_served, rerun_written=rerun["written"], full_written=full["written"],
@@ -639,7 +650,7 @@ def table(results: list[SizeResult], transform: tuple[int, float, float], load: 
     out.append(row("transforms inside the harvest (CPU time of its thread)", "", [f"{r.transform_rps:,.0f} records/s".replace(",", " ")
                                                          for r in results]))
     out.append(row("DuckDB load inside the harvest", "", [f"{r.stages.get('load', 0):.2f} s" for r in results]))
-    out.append(row("peak RSS, whole run incl. crawl processes (highest of the pairs)", "< 500 MB at 10 000",
+    out.append(row("peak RSS, whole run incl. crawl processes (highest of the memory runs)", "< 500 MB at 10 000",
                    [_mb(r.peak_rss) for r in results]))
     out.append(row("… of which the harvest process alone (its peak)", "", [_mb(r.peak_rss_root) for r in results]))
     out.append(row("peak PSS, whole run (pages shared by forked processes counted once)", "",
@@ -681,8 +692,8 @@ def _workdir(given: str | None) -> Iterator[Path]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
-    if args.pairs < 1:
-        print("aap bench: --pairs must be at least 1", file=sys.stderr)
+    if args.pairs < 1 or args.memory_runs < 1:
+        print("aap bench: --pairs and --memory-runs must be at least 1", file=sys.stderr)
         return 2
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     now = datetime.combine(ANCHOR, datetime.min.time(), TIMEZONE).replace(hour=8)
@@ -695,7 +706,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             profile_dir.mkdir(parents=True, exist_ok=True)
         for n in sizes:
             results.append(bench_size(n, args.seed, work, now, args.parallel, say,
-                                      profile_dir if n == max(sizes) else None, pairs=args.pairs))
+                                      profile_dir if n == max(sizes) else None, pairs=args.pairs,
+                                      memory_runs=args.memory_runs))
         biggest = results[-1]
         sources = list(biggest.sizes)
         items = raw_items(work / f"n{biggest.n}" / "harvest" / "raw", sources, args.transform_n)
@@ -724,7 +736,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         f"Measured {started:%Y-%m-%d %H:%M %Z} at commit {revision()} with `{command.strip()}` (seed {args.seed}, "
         f"{args.parallel} crawls at once, synthetic portal on 127.0.0.1 in its own process). Each size ran "
         f"{args.pairs} pair{'s' if args.pairs > 1 else ''} of bare crawl, full pipeline and rerun in a row; the "
-        "table shows the pair with the median ratio, and in brackets the range over all pairs.",
+        "table shows the pair with the median ratio, and in brackets the range over all pairs. Memory comes from "
+        f"{args.memory_runs} more full harvest{'s' if args.memory_runs > 1 else ''} per size, sampled 20 times a "
+        "second (the timed runs are not sampled: the sampling slows them).",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['ram']} RAM, {m['os']}; Python {m['python']}, "
         f"Scrapy {m['scrapy']}, DuckDB {m['duckdb']}. Load average at the start: {load_start}; at the end "
         f"(1/5/15 min): {m['load']}.",
@@ -792,6 +806,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--parallel", type=int, default=2, help="crawls at once, as in a harvest (default 2)")
     p.add_argument("--pairs", type=int, default=3,
                    help="bare crawl + full pipeline + rerun rounds per size; the median one is reported (default 3)")
+    p.add_argument("--memory-runs", type=int, default=2,
+                   help="full harvests per size whose memory is sampled, apart from the timed ones (default 2)")
     p.add_argument("--transform-n", type=int, default=10_000, help="raw items for the transforms/load measures")
     p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                    help="add cProfile summaries of a crawl, the rerun's harvest process and the transforms "

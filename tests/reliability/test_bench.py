@@ -95,8 +95,8 @@ def test_raw_items_repeat_under_new_ids(tmp_path: Path) -> None:
 
 
 def _pair(bare_s: float, full_s: float) -> _Pair:
-    return _Pair(bare_s=bare_s, full_s=full_s, rerun_s=full_s / 10, full={}, rerun={}, peak_rss=0,
-                 peak_rss_root=0, peak_pss=0, full_served={}, rerun_served={})
+    return _Pair(bare_s=bare_s, full_s=full_s, rerun_s=full_s / 10, full={}, rerun={},
+                 full_served={}, rerun_served={})
 
 
 def test_the_median_pair_is_chosen_by_its_ratio() -> None:
