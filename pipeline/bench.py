@@ -228,6 +228,9 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
 
 def child_main(args: argparse.Namespace) -> int:
     """The harvest child: one harvest against the portal, a JSON summary written to ``--out``."""
+    from pipeline import crawlserver
+
+    crawlserver.start()  # as `aap harvest` does: before the harvest's own imports
     from pipeline.run import demo_env, harvest
     from spiders.demo import DEMO_SETTINGS
 

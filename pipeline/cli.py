@@ -24,7 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that crawl: the crawl server (its imports of Scrapy take most of a second) starts before the
+#: command line's own imports, which it does not need
+CRAWLING_COMMANDS = ("harvest", "demo")
+
+
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    if words and words[0] in CRAWLING_COMMANDS and "-h" not in words and "--help" not in words:
+        from pipeline import crawlserver
+
+        crawlserver.start()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

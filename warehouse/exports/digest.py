@@ -16,7 +16,6 @@ Withdrawn calls appear only in their own section; closed ones only when their de
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 
 from pipeline import schema, settings
 from warehouse.db import dict_rows
@@ -371,51 +371,10 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """``json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)``, the same text, several times faster:
-    with ``indent`` the standard library falls back to its pure-Python encoder, here only the nesting is
-    Python and every scalar goes through the C encoder."""
-    out: list[str] = []
-    _encode(value, "\n", out)
-    return "".join(out)
+    """``json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)``: the same text, from orjson's C
+    encoder (the standard library's falls back to pure Python when it indents)."""
+    return orjson.dumps(value, option=_ORJSON_OPTIONS, default=to_jsonable).decode("utf-8")
 
 
-_scalar = json.JSONEncoder(ensure_ascii=False).encode
-_text = json.encoder.encode_basestring  # the C function json uses with ensure_ascii=False
-
-
-def _encode(value: Any, newline: str, out: list[str]) -> None:
-    kind = type(value)
-    if kind is str:
-        out.append(_text(value))
-    elif kind is dict or kind is list or kind is tuple:
-        if not value:
-            out.append("{}" if kind is dict else "[]")
-            return
-        inner = newline + "  "
-        sep = "," + inner
-        out.append("{" + inner if kind is dict else "[" + inner)
-        if kind is dict:
-            for n, (key, item) in enumerate(value.items()):
-                if n:
-                    out.append(sep)
-                out.append((_text(key) if type(key) is str else _scalar(_key(key))) + ": ")
-                _encode(item, inner, out)
-        else:
-            for n, item in enumerate(value):
-                if n:
-                    out.append(sep)
-                _encode(item, inner, out)
-        out.append(newline + ("}" if kind is dict else "]"))
-    elif isinstance(value, (datetime, date)):
-        out.append(_text(to_jsonable(value)))
-    elif isinstance(value, dict):  # a subclass
-        _encode(dict(value), newline, out)
-    elif isinstance(value, (list, tuple)):
-        _encode(list(value), newline, out)
-    else:
-        out.append(_scalar(value))
-
-
-def _key(key: Any) -> str:
-    """A non-text dict key as ``json`` writes it."""
-    return json.dumps({key: 0})[1:-4].strip('"')
+#: indent by 2 like ``json``; int and None keys as text; warehouse timestamps (naive UTC) with ``+00:00``
+_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC
