@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from tests.warehouse.factory import at, batch, record
@@ -26,7 +28,7 @@ def test_unchanged_hashes_still_store_the_fields_they_do_not_cover(tmp_path):
     stats = load_harvest(db, [batch(SRC, [a2, b])], now=at("2026-11-03"), run_id="r2")
     assert (stats[SRC].unchanged, stats[SRC].updated) == (2, 0)
     rows = calls(db)
-    assert rows[a["id"]][:3] == ('{"guid": "changed"}', "other", ["f"])
+    assert (json.loads(rows[a["id"]][0]), *rows[a["id"]][1:3]) == ({"guid": "changed"}, "other", ["f"])
     assert rows[a["id"]][5:] == rows[b["id"]][5:] == ("r2", 1)
 
 
