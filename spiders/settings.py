@@ -54,6 +54,10 @@ AAP_PAGE_STORE = ""
 #: seen at most this late.
 AAP_DETAIL_MAX_AGE_DAYS = 7
 REMOTE_CONTROL_ENABLED = False
+#: Scrapy reads and parses the source of a response's callback to warn about generators that return a
+#: value; its cache misses for bound methods, so that was one parse per page (a tenth of a rerun's crawl).
+#: The spider tests run the same check once over every callback instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 #: components left out of Scrapy's own lists (naming one ``None`` in EXTENSIONS or DOWNLOADER_MIDDLEWARES
 #: would still import it: Scrapy resolves the names it is given): remote control (it imports aiohttp), telnet,
 #: memory debugger, cookies (off: COOKIES_ENABLED; it imports tldextract), Scrapy's HTTP cache

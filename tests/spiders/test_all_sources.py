@@ -63,3 +63,28 @@ def test_fixtures_parse_into_valid_records(source: str) -> None:
     assert len(ids) == len(set(ids)), "ids must be unique within a source"
     assert failing_fields(records) == {}, f"{source}: fields valid in < 90 % of items"
     assert all("portal.test" not in r["url"] for r in records), "records must carry live URLs"
+
+
+def _callbacks(cls: type) -> dict[str, object]:
+    """Every generator function a spider class has or inherits from aap's own code (its callbacks)."""
+    import inspect
+
+    found = {}
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("spiders."):
+            continue
+        for name, value in vars(klass).items():
+            if inspect.isgeneratorfunction(value) and name not in found:
+                found[name] = value
+    return found
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_no_callback_is_a_generator_that_returns_a_value(source: str) -> None:
+    """Scrapy's own check (``WARN_ON_GENERATOR_RETURN_VALUE``, off in the crawls: it parsed a source file
+    per page), run once over every callback."""
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    callbacks = _callbacks(all_spiders()[source])
+    assert callbacks, "no generator callback found"
+    assert [name for name, fn in callbacks.items() if is_generator_with_return_value(fn)] == []
