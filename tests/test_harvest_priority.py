@@ -17,6 +17,15 @@ import pytest
 from pipeline.run import BELOW_CRAWLS_NICENESS, below_crawls
 
 
+@pytest.fixture(autouse=True)
+def _python_handles_sigint():
+    """Ctrl-C as Python handles it by default, even when the test run was started with SIGINT ignored (a
+    background job of a non-interactive shell), where ``_thread.interrupt_main`` does nothing."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def _niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
