@@ -297,9 +297,9 @@ _PLAIN = tuple(f for f in schema.RECORD_FIELDS if f not in LIST_FIELDS + JSON_FI
 
 
 def _json(value: Any) -> str | None:
-    """A record's JSON field as stored: keys sorted, compact, by orjson (ten times the standard library's
-    speed: 0.35 s of a 10 000-call load). What orjson refuses (an integer beyond 64 bits) goes through
-    ``json``, so such a value is stored, not a failure."""
+    """A record's JSON field as stored: keys sorted, compact, by orjson (0.08 s of CPU for the ``raw`` and
+    ``theme_evidence`` of 10 000 calls, against 0.26 s with ``json``). What orjson refuses (an integer
+    beyond 64 bits) goes through ``json``, so such a value is stored, not a failure."""
     if value is None:
         return None
     try:

@@ -346,3 +346,21 @@ def test_a_record_without_the_transforms_hashes_is_quarantined(tmp_path):
     con.close()
     assert reasons == ["content_hash '' is not a hash computed by the transforms",
                        "calendar_hash 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' is not a hash computed by the transforms"]
+
+
+def test_json_columns_are_sorted_compact_and_take_what_orjson_refuses(tmp_path):
+    import json
+
+    db = tmp_path / "warehouse.duckdb"
+    usual = record(native_id="j1", raw={"b": "é", "a": [1, None]})
+    huge = record(native_id="j2", raw={"siret_list": 10**30})  # beyond 64 bits: orjson refuses it
+    stats = load_harvest(db, [batch("region_nouvelle_aquitaine", [usual, huge])], now=at("2026-11-02"),
+                         run_id="r1")
+    assert (stats["region_nouvelle_aquitaine"].new, stats["region_nouvelle_aquitaine"].rejected) == (2, 0)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        raw = dict(con.execute("SELECT native_id, raw FROM calls").fetchall())
+    finally:
+        con.close()
+    assert raw["j1"] == '{"a":[1,null],"b":"é"}'
+    assert json.loads(raw["j2"]) == {"siret_list": 10**30}
