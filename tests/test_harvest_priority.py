@@ -33,11 +33,13 @@ def _niceness() -> int:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
 def test_only_the_crawl_phase_thread_is_lowered() -> None:
     before = _niceness()
-    seen: list[tuple[int, str]] = []
-    below_crawls(lambda stop: seen.append((_niceness(), threading.current_thread().name)))
+    policy = os.sched_getscheduler(0)
+    seen: list[tuple[int, int, str]] = []
+    below_crawls(lambda stop: seen.append((_niceness(), os.sched_getscheduler(0),
+                                           threading.current_thread().name)))
     expected = min(before + BELOW_CRAWLS_NICENESS, 19)
-    assert seen == [(expected, "harvest-crawl-phase")]
-    assert _niceness() == before  # the caller's thread keeps its priority
+    assert seen == [(expected, os.SCHED_IDLE, "harvest-crawl-phase")]
+    assert (_niceness(), os.sched_getscheduler(0)) == (before, policy)  # the caller's thread keeps its priority
 
 
 def test_the_crawl_phase_error_reaches_the_caller() -> None:
