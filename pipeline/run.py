@@ -500,31 +500,40 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         durations = load.last_durations()
         order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
 
-        def crawl_phase(pending: dict[Future[CrawlResult], str], stop: threading.Event) -> None:
+        def settle(name: str, future: Future[CrawlResult]) -> None:
+            """A source whose crawl has ended: its last raw lines transformed, then its load."""
+            res = future.result()
+            source_work = work.pop(name)
+            source_work.feed(tails[name].read(final=True))
+            done = source_work.finish()
+            tl = time.monotonic()
+            outcome = SourceOutcome(name, res, transform_s=source_work.seconds, transformed=len(done.records),
+                                    skipped=len(done.unchanged), rejected=done.rejected)
+            outcome.load = load.add(SourceBatch(
+                source=name, ok=res.ok, records=done.records, rejected=done.rejected, crawl=res.to_json(),
+                raw_hashes=done.raw_hashes, unchanged=done.unchanged, checked=True))
+            done.records = []
+            outcome.load_s = time.monotonic() - tl
+            report.outcomes[name] = outcome
+
+        def crawl_phase(pending: dict[Future[CrawlResult], str], stop: threading.Event,
+                        last: list[tuple[str, Future[CrawlResult]]]) -> None:
+            """While crawls run: each source settled as soon as its crawl ends, and the running crawls' raw
+            lines transformed as they come. The sources whose crawls end last go to ``last``, settled
+            once this thread has returned, so that nothing runs below priority when nothing is left to
+            yield to."""
             try:
                 while pending:
                     if stop.is_set():  # Ctrl-C
                         raise KeyboardInterrupt
                     finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        name = pending.pop(future)
-                        if not pending:  # every crawl is done: free the server before the last load and exports
-                            crawlserver.stop()
-                        res = future.result()
-                        source_work = work.pop(name)
-                        source_work.feed(tails[name].read(final=True))
-                        done = source_work.finish()
-                        tl = time.monotonic()
-                        outcome = SourceOutcome(name, res, transform_s=source_work.seconds,
-                                                transformed=len(done.records), skipped=len(done.unchanged),
-                                                rejected=done.rejected)
-                        outcome.load = load.add(SourceBatch(
-                            source=name, ok=res.ok, records=done.records, rejected=done.rejected,
-                            crawl=res.to_json(), raw_hashes=done.raw_hashes, unchanged=done.unchanged,
-                            checked=True))
-                        done.records = []
-                        outcome.load_s = time.monotonic() - tl
-                        report.outcomes[name] = outcome
+                    ended = [(pending.pop(future), future) for future in finished]
+                    if not pending:  # every crawl is done: free the server before the last load and exports
+                        crawlserver.stop()
+                        last.extend(ended)
+                        return
+                    for name, future in ended:
+                        settle(name, future)
                     for name in pending.values():  # what the running crawls wrote meanwhile
                         work[name].feed(tails[name].read())
             except BaseException:  # the harvest fails or is stopped: the crawls not started yet never start
@@ -532,11 +541,14 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
                     future.cancel()
                 raise
 
+        last: list[tuple[str, Future[CrawlResult]]] = []
         try:
             # the crawls' threads start here, at this thread's priority: only the transforms and loads yield
             with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
                 pending = {pool.submit(crawl, name): name for name in order}
-                below_crawls(lambda stop: crawl_phase(pending, stop))
+                below_crawls(lambda stop: crawl_phase(pending, stop, last))
+            for name, future in last:  # the crawls are over: at this thread's own priority
+                settle(name, future)
         finally:
             for tail in tails.values():
                 tail.close()

@@ -125,3 +125,33 @@ def test_a_signal_handlers_exception_also_waits_for_the_crawl_phase() -> None:
         signal.signal(signal.SIGTERM, previous)
     assert exit_info.value.code == 128 + signal.SIGTERM
     assert crawl_phase.unwound.is_set()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread scheduling is Linux's")
+def test_sources_ending_after_the_last_crawl_are_loaded_at_the_harvests_own_priority(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    """A source settled while other crawls run is loaded below them; the last ones, once every crawl has
+    ended, at the caller's priority (nothing is left to yield to)."""
+    from pipeline.portal import FixturePortal
+    from pipeline.run import demo_env, harvest
+    from pipeline.settings import paths
+    from spiders.demo import DEMO_SETTINGS
+    from warehouse.load import HarvestLoad
+
+    adds: list[tuple[str, int]] = []
+    add = HarvestLoad.add
+
+    def spy(self, batch):
+        adds.append((batch.source, os.sched_getscheduler(0)))
+        return add(self, batch)
+
+    monkeypatch.setattr(HarvestLoad, "add", spy)
+    sources = ["grand_est", "pays_de_la_loire", "nouvelle_aquitaine", "fse_gouv"]
+    with FixturePortal() as portal:
+        report = harvest(sources, paths=paths(tmp_path), now=datetime(2026, 11, 25, 8, tzinfo=UTC),
+                         base_url_for=portal.base_url, crawl_settings=DEMO_SETTINGS, crawl_env=demo_env())
+    assert sorted(name for name, _ in adds) == sorted(sources) == sorted(report.outcomes)
+    assert adds[-1][1] == os.sched_getscheduler(0) != os.SCHED_IDLE  # the last: after every crawl
+    assert {policy for _, policy in adds[:-1]} <= {os.SCHED_IDLE, os.sched_getscheduler(0)}
+    assert os.SCHED_IDLE in {policy for _, policy in adds}  # those settled while crawls ran yielded
