@@ -104,16 +104,16 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, in bytes (Linux ``/proc``). Pages that forked
-    processes share are counted once per process."""
-    return sum(_rss_bytes(p) for p in _tree(pid))
+def tree_rss(pid: int, procs: list[int] | None = None) -> int:
+    """Resident memory of ``pid`` and all its descendants (``procs``, when the tree was already walked), in
+    bytes (Linux ``/proc``). Pages that forked processes share are counted once per process."""
+    return sum(_rss_bytes(p) for p in procs or _tree(pid))
 
 
-def tree_pss(pid: int) -> int:
-    """Physical memory of ``pid`` and all its descendants, in bytes: the sum of their proportional set
-    sizes, so that a page shared after a fork is counted once (Linux ``/proc``)."""
-    return sum(_pss_bytes(p) for p in _tree(pid))
+def tree_pss(pid: int, procs: list[int] | None = None) -> int:
+    """Physical memory of ``pid`` and all its descendants (``procs``, as :func:`tree_rss`), in bytes: the
+    sum of their proportional set sizes, so that a page shared after a fork is counted once."""
+    return sum(_pss_bytes(p) for p in procs or _tree(pid))
 
 
 class PeakSampler:
@@ -128,11 +128,10 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            procs = _tree(self.pid)
-            rss = [_rss_bytes(p) for p in procs]
-            self.peak = max(self.peak, sum(rss))
-            self.peak_pss = max(self.peak_pss, sum(_pss_bytes(p) for p in procs))
-            self.peak_root = max(self.peak_root, rss[0])
+            procs = _tree(self.pid)  # walked once per sample
+            self.peak = max(self.peak, tree_rss(self.pid, procs))
+            self.peak_pss = max(self.peak_pss, tree_pss(self.pid, procs))
+            self.peak_root = max(self.peak_root, _rss_bytes(self.pid))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:

@@ -402,11 +402,11 @@ def below_crawls(fn: Callable[[threading.Event], None]) -> None:
     Linux gives each thread its own niceness and class, so only that thread is lowered (and the threads
     it starts: start the crawls' threads before); the crawl processes, the caller's other threads and
     DuckDB's threads keep theirs. When the CPU is short the crawls get it first and the transforms take
-    what they leave, rather than slowing the crawls the harvest waits for; on an
-    idle CPU nothing changes. Other systems run ``fn`` at the same priority. ``fn``'s exception is raised
-    here. ``fn`` gets an event that Ctrl-C here (or any exception a signal handler raises while this
-    thread waits) sets: ``fn`` must then raise KeyboardInterrupt at its next check, and the interrupt is
-    raised again once the thread has unwound, so nothing is torn down under it."""
+    what they leave, rather than slowing the crawls the harvest waits for; on an idle CPU nothing
+    changes. Other systems run ``fn`` at the same priority. ``fn``'s exception is raised here. ``fn``
+    gets an event that Ctrl-C here (or any exception a signal handler raises while this thread waits)
+    sets: ``fn`` must then raise KeyboardInterrupt at its next check, and the interrupt is raised again
+    once the thread has unwound, so nothing is torn down under it."""
     failure: list[BaseException] = []
     stop = threading.Event()
     done = threading.Event()

@@ -372,8 +372,9 @@ def to_jsonable(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """``json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)``: the same text, from orjson's C
-    encoder (the standard library's falls back to pure Python when it indents)."""
-    return orjson.dumps(value, option=_ORJSON_OPTIONS, default=to_jsonable).decode("utf-8")
+    encoder (the standard library's falls back to pure Python when it indents). orjson writes dates and
+    timestamps itself, as ``to_jsonable`` does."""
+    return orjson.dumps(value, option=_ORJSON_OPTIONS).decode("utf-8")
 
 
 #: indent by 2 like ``json``; int and None keys as text; warehouse timestamps (naive UTC) with ``+00:00``
