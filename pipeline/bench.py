@@ -229,11 +229,11 @@ def child_main(args: argparse.Namespace) -> int:
     """The harvest child: one harvest against the portal, a JSON summary written to ``--out``."""
     from pipeline import crawlserver
 
-    crawlserver.start()  # as `aap harvest` does: before the harvest's own imports
+    p = paths(args.data_dir)
+    crawlserver.start_unless_planned(p.raw_dir, args.sources)  # as `aap harvest` does: before its imports
     from pipeline.run import demo_env, harvest
     from spiders.demo import DEMO_SETTINGS
 
-    p = paths(args.data_dir)
     now = datetime.fromisoformat(args.now)
     report = harvest(args.sources, paths=p, now=now, base_url_for=lambda s: f"{args.portal}/{s}",
                      crawl_settings=DEMO_SETTINGS, crawl_env=demo_env())

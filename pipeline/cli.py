@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: commands that crawl: the crawl server (its imports of Scrapy take most of a second) starts before the
-#: command line's own imports, which it does not need
+#: command line's own imports, which it does not need, unless every source's crawl may be a revalidation
+#: without Scrapy (``crawlserver.start_unless_planned``)
 CRAWLING_COMMANDS = ("harvest", "demo")
 
 
@@ -33,8 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     if words and words[0] in CRAWLING_COMMANDS and "-h" not in words and "--help" not in words:
         from pipeline import crawlserver
+        from pipeline.settings import paths
 
-        crawlserver.start()
+        early = argparse.ArgumentParser(add_help=False)
+        early.add_argument("--data-dir")
+        early.add_argument("--source", "-s", action="append", dest="sources")
+        known = early.parse_known_args(words[1:])[0]
+        crawlserver.start_unless_planned(paths(known.data_dir).raw_dir, known.sources)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

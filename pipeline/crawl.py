@@ -10,6 +10,7 @@ fails on signal handlers.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -21,6 +22,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+#: ``finish_reason`` of a source revalidated without a crawl (:mod:`pipeline.revalidate`)
+REVALIDATED = "revalidated"
 
 
 @dataclass
@@ -50,6 +54,22 @@ class CrawlResult:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def save(self, path: Path) -> None:
+        """The crawl's statistics file (read back by :func:`run_crawl`)."""
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def store_path(out: Path, source: str) -> Path:
+    """The page store of the crawl of ``source`` whose raw JSONL is ``out`` (``spiders.pagestore``)."""
+    return Path(out).resolve().parent / "pages" / f"{source}.pickle"
+
+
+def crawl_key(source: str, base_url: str | None, settings: dict[str, Any] | None) -> str:
+    """What a crawl's outcome depends on besides the portal and the code: its source, portal address and
+    setting overrides. A plan (``spiders.pages.read_plan``) is only replayed for the same key."""
+    text = json.dumps([source, base_url or "", settings or {}], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
 
 def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: float = 600,
               settings: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> CrawlResult:
@@ -62,12 +82,34 @@ def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: f
     log_path = out.with_suffix(".log")
     for p in (out, stats_path, log_path):  # Scrapy appends to an existing log file
         p.unlink(missing_ok=True)
+    started = time.monotonic()
+    key = crawl_key(source, base_url, settings)
+    walk = None
+    if "AAP_PAGE_STORE" not in (settings or {}):  # (a crawl with a store of its own, or none, is never replayed)
+        from pipeline.revalidate import revalidate
+
+        walk = revalidate(source, out, store_path(out, source), key)
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{'revalidated without a crawl' if walk.result else 'not revalidated, crawled'}: {walk.why}\n")
+        if walk.result is not None:
+            walk.result.save(stats_path)
+            return walk.result
+    result = _crawl_child(source, out, base_url, settings, env, key, timeout, started)
+    if walk is not None:
+        walk.add_to(result)
+    return result
+
+
+def _crawl_child(source: str, out: Path, base_url: str | None, settings: dict[str, Any] | None,
+                 env: dict[str, str] | None, key: str, timeout: float, started: float) -> CrawlResult:
+    """The crawl in a child process (see :func:`run_crawl`)."""
+    stats_path = out.with_suffix(".stats.json")
+    log_path = out.with_suffix(".log")
     argv = ["--source", source, "--out", str(out), "--stats", str(stats_path), "--log", str(log_path)]
     if base_url:
         argv += ["--base-url", base_url]
-    for k, v in (settings or {}).items():
+    for k, v in {**(settings or {}), "AAP_CRAWL_KEY": key}.items():
         argv += ["--set", f"{k}={json.dumps(v)}"]
-    started = time.monotonic()
     child_env = {**os.environ, **(env or {})}
     if hasattr(os, "fork"):
         from pipeline import crawlserver
@@ -118,7 +160,7 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
         settings.update(DEMO_SETTINGS, priority="project")
     settings.set("FEEDS", {str(out): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
     # the page store (validators + what each page gave) lives next to the raw output, one file per source
-    settings.set("AAP_PAGE_STORE", str(Path(out).resolve().parent / "pages" / f"{source}.pickle"))
+    settings.set("AAP_PAGE_STORE", str(store_path(out, source)))
     if log_path:
         settings.set("LOG_FILE", str(log_path))
     for k, v in overrides.items():
@@ -179,7 +221,7 @@ def _crawl_in_this_process(source: str, out: Path, stats_path: Path, log_path: P
         duration_s=round(time.monotonic() - t0, 3), started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=finish_reason,
         reason=reason, out=str(out))
-    stats_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    result.save(stats_path)
     return result
 
 

@@ -19,6 +19,7 @@ Protocol, one JSON object per line: ``{"op": "run", "id", "argv", "env", "log"}`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -30,6 +31,7 @@ import traceback
 import uuid
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import IO, Any
 
 
@@ -233,19 +235,71 @@ def start() -> None:
         _stop_later(_current(), START_GRACE_S)
 
 
-def catalogue() -> dict[str, dict[str, Any]]:
+def catalogue(cache: Path | None = None) -> dict[str, dict[str, Any]]:
     """The sources' catalogue (``spiders.registry.catalogue``) as the server has it: a harvest gets it
     without importing Scrapy itself (the server is started if needed; without ``fork`` there is no server
-    and the catalogue is built here)."""
+    and the catalogue is built here). With ``cache``, the catalogue is read from that file while the
+    spiders' code is the one it was written for (:func:`cached_catalogue`), and written there otherwise."""
+    sources = cached_catalogue(cache) if cache is not None else None
+    if sources is not None:
+        return sources
     if not hasattr(os, "fork"):
         from spiders.registry import catalogue as build
 
-        return build()
-    with _client_lock:
-        client = _current()
-        _stop_later(client, START_GRACE_S)
-    client.ready()
-    return client.sources
+        sources = build()
+    else:
+        with _client_lock:
+            client = _current()
+            _stop_later(client, START_GRACE_S)
+        client.ready()
+        sources = client.sources
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"code": _spiders_code(), "sources": sources}), encoding="utf-8")
+        os.replace(tmp, cache)
+    return sources
+
+
+def _spiders_code() -> str:
+    """Hash of the spiders' Python files (what the catalogue is drawn from)."""
+    import spiders
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(spiders.__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cached_catalogue(cache: Path) -> dict[str, dict[str, Any]] | None:
+    """The catalogue :func:`catalogue` wrote to ``cache``, or None when there is none or the spiders' code
+    has changed since."""
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("code") != _spiders_code():
+        return None
+    return data.get("sources")
+
+
+def start_unless_planned(raw_dir: Path, sources: list[str] | None = None) -> None:
+    """:func:`start`, unless each of ``sources`` (every source of the cached catalogue when None) has the
+    plan of a complete crawl next to its page store (``spiders.pages.read_plan``): its crawl will most
+    likely be a revalidation without Scrapy (:mod:`pipeline.revalidate`), and a source that does need a
+    crawl starts the server then."""
+    from pipeline.crawl import store_path
+    from spiders.pages import read_plan
+
+    names = sources or list(cached_catalogue(catalogue_cache(raw_dir)) or ())
+    if not names or any(read_plan(store_path(raw_dir / f"{name}.jsonl", name)) is None for name in names):
+        start()
+
+
+def catalogue_cache(raw_dir: Path) -> Path:
+    """Where a harvest whose raw JSONL goes to ``raw_dir`` keeps the sources' catalogue: next to the page
+    stores."""
+    return raw_dir / "pages" / "catalogue.json"
 
 
 def _stop_later(client: _Client, delay: float) -> None:

@@ -458,12 +458,16 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     """Run the whole pipeline for ``sources`` (all when None) and return the report."""
     from pipeline import crawlserver
 
-    crawlserver.start()  # it imports Scrapy and the spiders while this process imports the warehouse
+    sources = list(sources) if sources else None
+    # the server imports Scrapy and the spiders while this process imports the warehouse, unless every
+    # source may be revalidated without a crawl
+    crawlserver.start_unless_planned(paths.raw_dir, sources)
     from warehouse.load import HarvestLoad, SourceBatch
     from warehouse.snapshot import publish
 
     say = progress or (lambda msg: None)
-    known = crawlserver.catalogue()  # from the server: this process never imports Scrapy
+    # from the server, or the copy it gave last time: this process never imports Scrapy
+    known = crawlserver.catalogue(crawlserver.catalogue_cache(paths.raw_dir))
     _SOURCE_META.update(known)
     names = list(sources or known)
     for name in names:

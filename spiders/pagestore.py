@@ -22,10 +22,17 @@ spider drew from the page: its raw items and its follow-up requests. Not the pag
 * The store never stands in for a failure: a download error or an HTTP error drops the page from the store,
   and the failure goes on to the retry middleware and the crawl statistics as before.
 * The store belongs to the spider's code: it records a hash of the source files of the spider class and its
-  bases (and of this module); when any of them changes, the old store is ignored and the next crawl parses
+  bases (and of this module, of :mod:`spiders.pages` and of the crawl settings); when any of them changes, the old store is ignored and the next crawl parses
   every page again, so a fixed parser never leaves items of the old one in place.
 * Pages fetched with credentials (``Authorization``, a token header, cookies) and pages whose follow-up
   requests carry them are never stored, nor are POST answers: nothing secret is written to disk.
+
+* A complete crawl also leaves its plan next to the store (:func:`crawl_plan`): its first requests (recorded
+  by :meth:`PageReplay.process_start`), the headers every request carried, robots.txt, delay and time-out.
+  With it, :mod:`pipeline.revalidate` replays the same crawl over the stored pages with plain conditional
+  requests, without starting Scrapy, as long as the portal answers 304 to every page it asks for.
+* The data (:class:`Page`, :class:`PageStore`, the plan) lives in :mod:`spiders.pages`, which does not
+  import Scrapy.
 
 Every re-emitted item goes to the raw JSONL like a parsed one, so downstream sees the source's full set.
 Statistics: ``aap/pages_unchanged`` (304s answered from the store), ``aap/details_not_asked``,
@@ -34,99 +41,30 @@ Statistics: ``aap/pages_unchanged`` (304s answered from the store), ``aap/detail
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import os
-import pickle
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, signals
+from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
-#: request meta key marking a detail request whose ``cb_kwargs`` are the listing's card of the page
-CARD = "aap_card"
+from spiders.pages import CARD, SECRET_HEADERS, VALIDATORS, Page, PageStore, age_limit, files_hash, unasked
+
 #: request meta key set on a 304 the store answers (the stored page's fingerprint)
 REPLAY = "aap_replay"
 #: just above the built-in HTTP cache's place (900): outside compression, retries and redirects
 CONDITIONAL_PRIORITY = 900
 #: closest to the spider (the built-in spider middlewares are at 50–900): sees the callback's own output
 REPLAY_PRIORITY = 950
-#: bump when :class:`Page` changes: an older store is ignored (the next crawl is a full one)
-FORMAT = 2
-#: headers that make a request unfit to store (credentials)
-SECRET_HEADERS = (b"Authorization", b"Proxy-Authorization", b"Cookie", b"X-Auth-Token", b"X-Api-Key")
-VALIDATORS = {b"ETag": b"If-None-Match", b"Last-Modified": b"If-Modified-Since"}
 
 
-@dataclass
-class Page:
-    """What one page gave: validators, when last confirmed (epoch seconds), the request's arguments, the
-    raw items (their JSONL lines) and the follow-up requests (as :func:`request_data` dicts)."""
-
-    validators: dict[bytes, bytes]
-    checked: float
-    cb_kwargs: dict[str, Any]
-    items: list[bytes] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-
-class PageStore:
-    """The pages of one source, loaded at the start of a crawl and written once at its end."""
-
-    def __init__(self, path: Path, code: str = ""):
-        self.path = path
-        self.code = code
-        self.old: dict[bytes, Page] = {}
-        self.new: dict[bytes, Page] = {}
-        self.dropped: set[bytes] = set()
-        #: JSONL lines of the items re-emitted in this crawl (appended to the raw JSONL after the crawl)
-        self.replayed: list[bytes] = []
-        try:
-            with open(path, "rb") as fh:
-                data = pickle.load(fh)
-            if data.get("format") == FORMAT and data.get("code") == code:
-                self.old = data["pages"]
-        except FileNotFoundError:
-            pass
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError):
-            self.old = {}  # an unreadable store only costs a full crawl
-
-    def get(self, fp: bytes) -> Page | None:
-        if fp in self.dropped:
-            return None
-        return self.new.get(fp) or self.old.get(fp)
-
-    def put(self, fp: bytes, page: Page) -> None:
-        self.dropped.discard(fp)
-        self.new[fp] = page
-
-    def keep(self, fp: bytes, page: Page) -> None:
-        """The page is still listed (kept as stored, its ``checked`` time unchanged)."""
-        self.new.setdefault(fp, page)
-
-    def drop(self, fp: bytes) -> None:
-        self.dropped.add(fp)
-        self.new.pop(fp, None)
-
-    def save(self, complete: bool) -> None:
-        """Write the pages seen in this crawl; after an incomplete crawl, also those it did not reach."""
-        pages = dict(self.new) if complete else {**{k: v for k, v in self.old.items() if k not in self.dropped},
-                                                 **self.new}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump({"format": FORMAT, "code": self.code, "pages": pages}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
-
-
-def request_data(request: Request, spider: Any) -> dict[str, Any] | None:
-    """A follow-up request as plain data, or None when it cannot be stored (credentials, a callback that
-    is not a spider method)."""
+def request_data(request: Request, spider: Any, fp: bytes | None = None) -> dict[str, Any] | None:
+    """A request as plain data (with its fingerprint ``fp``), or None when it cannot be stored (credentials,
+    a callback that is not a spider method)."""
     if any(h in request.headers for h in SECRET_HEADERS):
         return None
     callback = request.callback
@@ -136,7 +74,7 @@ def request_data(request: Request, spider: Any) -> dict[str, Any] | None:
     return {"url": request.url, "callback": name, "method": request.method,
             "headers": {k: list(v) for k, v in request.headers.items()}, "body": request.body,
             "meta": dict(request.meta), "cb_kwargs": dict(request.cb_kwargs), "priority": request.priority,
-            "dont_filter": request.dont_filter}
+            "dont_filter": request.dont_filter, "fp": fp}
 
 
 def rebuild(data: dict[str, Any], spider: Any) -> Request:
@@ -146,14 +84,41 @@ def rebuild(data: dict[str, Any], spider: Any) -> Request:
                    cb_kwargs=dict(data["cb_kwargs"]), priority=data["priority"], dont_filter=data["dont_filter"])
 
 
-def code_hash(spider_cls: type) -> str:
-    """Hash of the source files of ``spider_cls``, of its aap bases and of this module: what the stored
-    outputs were drawn with."""
-    digest = hashlib.sha256()
+def code_files(spider_cls: type) -> list[str]:
+    """The source files of ``spider_cls``, of its aap bases, of the crawl settings and of the page store:
+    what the stored outputs were drawn with."""
+    import spiders.pages
+    import spiders.settings
+
     files = {inspect.getsourcefile(c) for c in spider_cls.__mro__ if c.__module__.split(".")[0] == "spiders"}
-    for name in sorted({*(f for f in files if f), __file__}):
-        digest.update(Path(name).read_bytes())
-    return digest.hexdigest()
+    return sorted({*(f for f in files if f), __file__, str(spiders.pages.__file__), str(spiders.settings.__file__)})
+
+
+def code_hash(spider_cls: type) -> str:
+    """:func:`spiders.pages.files_hash` of :func:`code_files`."""
+    return files_hash(code_files(spider_cls))
+
+
+def crawl_plan(crawler: Any, store: PageStore) -> dict[str, Any] | None:
+    """What a complete crawl leaves for a rerun without Scrapy (``spiders.pages.read_plan``), or None when
+    the crawl cannot be replayed so (no ``AAP_CRAWL_KEY``, a first request that cannot be stored)."""
+    settings = crawler.settings
+    key = settings.get("AAP_CRAWL_KEY") or ""
+    if not key or not store.start:
+        return None
+    # the headers Scrapy's own middlewares add to every request (a request's own headers win)
+    headers = {str(k).encode(): str(v).encode() for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items()}
+    if settings.get("USER_AGENT"):
+        headers[b"User-Agent"] = str(settings.get("USER_AGENT")).encode()
+    if settings.getbool("COMPRESSION_ENABLED"):
+        headers[b"Accept-Encoding"] = b", ".join(ACCEPTED_ENCODINGS)
+    delay = settings.getfloat("DOWNLOAD_DELAY")
+    if settings.getbool("AUTOTHROTTLE_ENABLED"):
+        delay = max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY"))
+    return {"key": key, "files": code_files(crawler.spidercls), "start": store.start, "headers": headers,
+            "robots": settings.getbool("ROBOTSTXT_OBEY"), "delay": delay,
+            "timeout": settings.getfloat("DOWNLOAD_TIMEOUT"), "empty_ok": bool(getattr(crawler.spidercls, "empty_ok", False)),
+            "max_age": settings.getfloat("AAP_DETAIL_MAX_AGE_DAYS", 7.0) * 86400}
 
 
 def _store(crawler: Any) -> PageStore:
@@ -166,8 +131,8 @@ def _store(crawler: Any) -> PageStore:
         store = crawler.aap_page_store = PageStore(Path(path), code_hash(crawler.spidercls))
 
         def closed(spider: Any, reason: str) -> None:
-            failures = getattr(crawler, "aap_final_failures", [])
-            store.save(complete=reason == "finished" and not failures)
+            complete = reason == "finished" and not getattr(crawler, "aap_final_failures", [])
+            store.save(complete=complete, plan=crawl_plan(crawler, store) if complete else None)
 
         crawler.signals.connect(closed, signals.spider_closed, weak=False)
     return store
@@ -249,7 +214,7 @@ class PageReplay:
         for out in result:
             if isinstance(out, Request):
                 if page is not None:
-                    data = request_data(out, spider)
+                    data = request_data(out, spider, self.fingerprint(out))
                     if data is None:
                         page = None
                     else:
@@ -274,7 +239,7 @@ class PageReplay:
             return
         fp = self.fingerprint(request)
         page = self.store.get(fp)
-        if page is None or page.cb_kwargs != request.cb_kwargs or time.time() - page.checked >= self.max_age_of(fp):
+        if page is None or not unasked(page, request.cb_kwargs, fp, time.time(), self.max_age):
             yield request
             return
         self.store.keep(fp, page)
@@ -282,8 +247,8 @@ class PageReplay:
         yield from self.replay(page, spider)
 
     def max_age_of(self, fp: bytes) -> float:
-        """How long the detail page ``fp`` is re-emitted unasked: from half the max age to all of it."""
-        return self.max_age * (0.5 + fp[0] / 510)
+        """How long the detail page ``fp`` is re-emitted unasked (:func:`spiders.pages.age_limit`)."""
+        return age_limit(fp, self.max_age)
 
     def replay(self, page: Page, spider: Any) -> Any:
         """The page's follow-up requests (through :meth:`follow`); its items' lines go to the store's
@@ -292,6 +257,18 @@ class PageReplay:
         self.stats.inc_value("aap/items_replayed", len(page.items))
         for data in page.requests:
             yield from self.follow(rebuild(data, spider), spider)
+
+    async def process_start(self, start: Any) -> Any:
+        """The crawl's first requests, recorded for the plan (``spiders.pages.read_plan``)."""
+        spider = self.crawler.spider
+        async for out in start:
+            if self.store.start is not None:
+                data = request_data(out, spider, self.fingerprint(out)) if isinstance(out, Request) else None
+                if data is None:
+                    self.store.start = None
+                else:
+                    self.store.start.append(data)
+            yield out
 
     async def process_spider_output_async(self, response: Response, result: Any, spider: Any = None) -> Any:
         # an async callback's output is gathered first; on a 304 the callback is not started

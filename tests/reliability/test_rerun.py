@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.crawl import REVALIDATED
 from pipeline.run import harvest, read_jsonl
 from pipeline.settings import TIMEZONE, paths
 from pipeline.synthetic import SyntheticPortal
@@ -55,6 +56,8 @@ def test_rerun_revalidates_and_changes_come_through(tmp_path: Any) -> None:
             assert rerun[source]["statuses"] == {"304": lists}, source
             assert rerun[source]["bytes_sent"] == 0
             crawl = second.outcomes[source].crawl
+            # every page unchanged: the harvest asked for them itself, without a Scrapy crawl
+            assert crawl.finish_reason == REVALIDATED and crawl.requests == lists + 1, source  # + robots.txt
             assert (crawl.items, crawl.pages_unchanged, crawl.details_not_asked, crawl.items_replayed) == (
                 SIZES[source], lists, SIZES[source], SIZES[source])
             assert _raw(p, source) == raw[source], "the rerun's raw JSONL holds the same full set of items"
@@ -69,8 +72,12 @@ def test_rerun_revalidates_and_changes_come_through(tmp_path: Any) -> None:
             n_changed = sum(1 for s, _ in changed if s == source)
             assert n_changed, f"the seed must change some calls of {source}"
             assert third.outcomes[source].load.updated == n_changed, source
-            # the changed listing page, then the detail page of each changed card: nothing else
-            assert after[source]["statuses"] == {"200": 1 + n_changed}, source
+            # the changed listing page (the revalidation stops there, the crawl asks for it again), then
+            # the detail page of each changed card: nothing else
+            assert after[source]["statuses"] == {"200": 2 + n_changed}, source
+            crawl = third.outcomes[source].crawl
+            # the crawl's statistics count the revalidation's requests too (each read robots.txt once)
+            assert crawl.finish_reason == "finished" and crawl.requests == after[source]["requests"] + 2, source
             assert third.outcomes[source].crawl.details_not_asked == SIZES[source] - n_changed
         titles = _titles(p.warehouse)
         fresh = {portal.call(s, i).title for s, i in changed}

@@ -1,0 +1,208 @@
+"""A rerun without Scrapy: the last complete crawl of a source replayed over its page store with plain
+conditional requests, for as long as the portal answers 304 to every page asked for.
+
+A crawl whose pages are all unchanged parses nothing (see :mod:`spiders.pagestore`), yet it still cost a
+Scrapy process: about a second of imports, then a fork and the engine's start-up per source, for a few
+bodiless answers. Here the harvest process does the same walk itself, from the plan the last complete crawl
+left next to the store (``spiders.pages.read_plan``):
+
+* the plan's first requests, then each page's stored follow-ups, in the crawl's own order; a follow-up seen
+  before is not asked again (Scrapy's duplicate filter), a detail page whose card is unchanged and which was
+  confirmed recently is not asked at all (``spiders.pages.unasked``, the rule the crawl applies);
+* every other page is asked once, with its stored validators, the plan's headers (User-Agent, Accept…) and
+  the request's own, robots.txt obeyed and the plan's delay kept between two requests to one host;
+* the stored items of every page go to the raw JSONL, the store is written with the new confirmation times.
+
+Anything else — an answer other than 304, a download error, a page the store cannot answer (not stored, a
+POST, other arguments), a page robots.txt forbids, no plan or a plan for other crawl arguments or other code
+— ends the walk at once and the source is crawled by Scrapy as usual: the walk never stands in for a
+change, nor for a failure (the crawl's retries and statistics deal with those). What it did is reported as
+a crawl whose ``finish_reason`` is :data:`pipeline.crawl.REVALIDATED`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.crawl import REVALIDATED, CrawlResult
+from spiders.pages import CARD, VALIDATORS, Page, PageStore, files_hash, read_plan, unasked
+
+
+class Changed(Exception):
+    """The walk cannot answer for the source (the reason is the message): Scrapy crawls it."""
+
+
+class _Walk:
+    """One source's walk over its store (see the module docstring)."""
+
+    def __init__(self, plan: dict[str, Any], store: PageStore, now: float):
+        self.plan, self.store, self.now = plan, store, now
+        self.queue: deque[dict[str, Any]] = deque()
+        self.seen: set[bytes] = set()
+        self.items: list[bytes] = []
+        self.asked = 0
+        self.not_asked = 0
+        self.statuses: Counter[str] = Counter()
+        self.bytes = 0
+        self.connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
+        self.robots: dict[tuple[str, str], Any] = {}
+        self.last: dict[str, float] = {}
+
+    def run(self) -> None:
+        try:
+            for data in self.plan["start"]:
+                self.visit(data)
+            while self.queue:
+                data = self.queue.popleft()
+                page = self.ask(data)
+                page.checked = self.now
+                self.store.put(data["fp"], page)
+                self.replay(page)
+        finally:
+            for connection in self.connections.values():
+                connection.close()
+
+    def visit(self, data: dict[str, Any]) -> None:
+        """A request the crawl would make: answered from the store, queued, or dropped as a duplicate."""
+        fp = data.get("fp")
+        if not isinstance(fp, bytes):
+            raise Changed(f"{data.get('url')}: no fingerprint stored")
+        if data["meta"].get(CARD):
+            page = self.store.get(fp)
+            if page is not None and unasked(page, data["cb_kwargs"], fp, self.now, self.plan["max_age"]):
+                self.store.keep(fp, page)
+                self.not_asked += 1
+                self.replay(page)
+                return
+        if not data["dont_filter"]:
+            if fp in self.seen:
+                return
+            self.seen.add(fp)
+        self.queue.append(data)
+
+    def replay(self, page: Page) -> None:
+        self.items.extend(page.items)
+        for data in page.requests:
+            self.visit(data)
+
+    def ask(self, data: dict[str, Any]) -> Page:
+        """The stored page of ``data``, once the portal has confirmed it unchanged (304)."""
+        url = data["url"]
+        page = self.store.get(data["fp"])
+        if page is None or page.cb_kwargs != data["cb_kwargs"] or not page.validators:
+            raise Changed(f"{url}: the store cannot answer for this page")
+        if data["method"] != "GET" or data["body"]:
+            raise Changed(f"{url}: a {data['method']} request with a body")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Changed(f"{url}: not an HTTP URL")
+        own = {name: b", ".join(values) for name, values in data["headers"].items() if name not in VALIDATORS.values()}
+        headers = {**self.plan["headers"], **own}
+        for name, header in VALIDATORS.items():
+            if name in page.validators:
+                headers[header] = page.validators[name]
+        if self.plan["robots"] and not self.allowed(parts, url, headers):
+            raise Changed(f"{url}: robots.txt forbids it now")
+        status, _ = self.get(parts, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers)
+        if status != 304:
+            raise Changed(f"{url}: answered {status}")
+        self.asked += 1
+        return page
+
+    def allowed(self, parts: Any, url: str, headers: dict[bytes, bytes]) -> bool:
+        """robots.txt of the URL's host, read once, as Scrapy reads it (any answer's body is parsed)."""
+        site = (parts.scheme, parts.netloc)
+        if site not in self.robots:
+            from protego import Protego
+
+            base = {k: v for k, v in headers.items() if k not in VALIDATORS.values()}
+            _, body = self.get(parts, "/robots.txt", base)
+            self.robots[site] = Protego.parse(body.decode("utf-8", errors="ignore"))
+        agent = self.plan["headers"].get(b"User-Agent", b"").decode("utf-8", errors="replace")
+        return bool(self.robots[site].can_fetch(url, agent))
+
+    def get(self, parts: Any, target: str, headers: dict[bytes, bytes]) -> tuple[int, bytes]:
+        """One GET on the host's kept-alive connection, the plan's delay after the previous one."""
+        wait = self.last.get(parts.netloc, 0.0) + self.plan["delay"] - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        site = (parts.scheme, parts.netloc)
+        connection = self.connections.get(site)
+        if connection is None:
+            kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            connection = self.connections[site] = kind(parts.netloc, timeout=self.plan["timeout"])
+        try:
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise Changed(f"{parts.scheme}://{parts.netloc}{target}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.last[parts.netloc] = time.monotonic()
+        self.statuses[str(response.status)] += 1
+        # as Scrapy counts a response: status line, headers and body
+        self.bytes += len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + len(body) + 2 + sum(
+            len(k) + len(v) + 4 for k, v in response.getheaders())
+        return response.status, body
+
+
+@dataclass
+class Revalidation:
+    """What :func:`revalidate` did: the crawl's result when the walk answered for the whole source (None
+    when Scrapy must crawl it), why, and the answers the portal gave meanwhile (to add to the crawl's)."""
+
+    result: CrawlResult | None
+    why: str
+    statuses: Counter[str] = field(default_factory=Counter)
+    bytes: int = 0
+
+    def add_to(self, crawl: CrawlResult) -> None:
+        """Count the walk's requests among those of the crawl that followed it."""
+        crawl.requests += sum(self.statuses.values())
+        crawl.responses = dict(Counter(crawl.responses) + self.statuses)
+        crawl.bytes_downloaded += self.bytes
+
+
+def revalidate(source: str, out: Path, store_path: Path, key: str, now: float | None = None) -> Revalidation:
+    """Replay the last complete crawl of ``source`` (crawl arguments ``key``, ``pipeline.crawl.crawl_key``)
+    with conditional requests, at epoch time ``now`` (the clock's); on success the raw JSONL ``out`` and
+    the store are written and the crawl's result is returned, else nothing is written."""
+    started_at = datetime.now(UTC)
+    t0 = time.monotonic()
+    plan = read_plan(store_path)
+    if plan is None:
+        return Revalidation(None, "no plan of a complete crawl next to the page store")
+    if plan.get("key") != key:
+        return Revalidation(None, "the last complete crawl had other arguments")
+    try:
+        if files_hash(plan["files"]) != plan["code"]:
+            return Revalidation(None, "the spider's code has changed since the last complete crawl")
+    except OSError as exc:
+        return Revalidation(None, f"the spider's code has changed since the last complete crawl ({exc})")
+    store = PageStore(store_path, plan["code"])
+    walk = _Walk(plan, store, time.time() if now is None else now)
+    try:
+        walk.run()
+    except Changed as exc:
+        return Revalidation(None, str(exc), walk.statuses, walk.bytes)
+    if not walk.items and not plan.get("empty_ok"):
+        return Revalidation(None, "no items: the crawl judges an empty source", walk.statuses, walk.bytes)
+    out.write_bytes(b"".join(walk.items))
+    store.save(complete=True, plan=plan)
+    result = CrawlResult(
+        source=source, ok=True, items=len(walk.items), requests=sum(walk.statuses.values()),
+        responses=dict(walk.statuses), bytes_downloaded=walk.bytes, pages_unchanged=walk.asked,
+        details_not_asked=walk.not_asked, items_replayed=len(walk.items), duration_s=round(time.monotonic() - t0, 3),
+        started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=REVALIDATED, out=str(out))
+    return Revalidation(result, f"{walk.asked} page(s) unchanged (304), {walk.not_asked} detail page(s) not "
+                                f"asked, {len(walk.items)} item(s) re-emitted", walk.statuses, walk.bytes)
+
