@@ -23,8 +23,10 @@ a crawl whose ``finish_reason`` is :data:`pipeline.crawl.REVALIDATED`.
 from __future__ import annotations
 
 import http.client
+import threading
 import time
-from collections import Counter, deque
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,29 +46,45 @@ class _Walk:
 
     def __init__(self, plan: dict[str, Any], store: PageStore, now: float):
         self.plan, self.store, self.now = plan, store, now
-        self.queue: deque[dict[str, Any]] = deque()
+        self.queue: list[dict[str, Any]] = []
         self.seen: set[bytes] = set()
         self.items: list[bytes] = []
         self.asked = 0
         self.not_asked = 0
         self.statuses: Counter[str] = Counter()
         self.bytes = 0
-        self.connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
+        #: requests at once (the crawl's per-host concurrency; one at a time when a delay is kept)
+        self.width = 1 if plan["delay"] > 0 else max(1, int(plan.get("concurrency", 1)))
+        self.local = threading.local()
+        self.connections: list[http.client.HTTPConnection] = []
         self.robots: dict[tuple[str, str], Any] = {}
         self.last: dict[str, float] = {}
 
     def run(self) -> None:
+        """Ask the queued pages in waves (each wave's answers taken in the crawl's order), until none is left
+        or one cannot be answered for."""
         try:
             for data in self.plan["start"]:
                 self.visit(data)
-            while self.queue:
-                data = self.queue.popleft()
-                page = self.ask(data)
-                page.checked = self.now
-                self.store.put(data["fp"], page)
-                self.replay(page)
+            with ThreadPoolExecutor(max_workers=self.width, thread_name_prefix="revalidate") as pool:
+                while self.queue:
+                    wave = [self.request(data) for data in self.queue]
+                    self.queue = []
+                    answers = list(pool.map(self.get, wave)) if len(wave) > 1 else [self.get(wave[0])]
+                    for status, _, size in answers:
+                        if status:
+                            self.statuses[str(status)] += 1
+                            self.bytes += size
+                    for request, (status, error, _) in zip(wave, answers, strict=True):
+                        if error or status != 304:
+                            raise Changed(f"{request[0]['url']}: {error or f'answered {status}'}")
+                    for data, page, *_ in wave:
+                        self.asked += 1
+                        page.checked = self.now
+                        self.store.put(data["fp"], page)
+                        self.replay(page)
         finally:
-            for connection in self.connections.values():
+            for connection in self.connections:
                 connection.close()
 
     def visit(self, data: dict[str, Any]) -> None:
@@ -92,8 +110,8 @@ class _Walk:
         for data in page.requests:
             self.visit(data)
 
-    def ask(self, data: dict[str, Any]) -> Page:
-        """The stored page of ``data``, once the portal has confirmed it unchanged (304)."""
+    def request(self, data: dict[str, Any]) -> tuple[dict[str, Any], Page, Any, str, dict[bytes, bytes]]:
+        """The conditional request for a queued page: (data, stored page, URL parts, target, headers)."""
         url = data["url"]
         page = self.store.get(data["fp"])
         if page is None or page.cb_kwargs != data["cb_kwargs"] or not page.validators:
@@ -105,16 +123,12 @@ class _Walk:
             raise Changed(f"{url}: not an HTTP URL")
         own = {name: b", ".join(values) for name, values in data["headers"].items() if name not in VALIDATORS.values()}
         headers = {**self.plan["headers"], **own}
+        if self.plan["robots"] and not self.allowed(parts, url, headers):
+            raise Changed(f"{url}: robots.txt forbids it now")
         for name, header in VALIDATORS.items():
             if name in page.validators:
                 headers[header] = page.validators[name]
-        if self.plan["robots"] and not self.allowed(parts, url, headers):
-            raise Changed(f"{url}: robots.txt forbids it now")
-        status, _ = self.get(parts, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers)
-        if status != 304:
-            raise Changed(f"{url}: answered {status}")
-        self.asked += 1
-        return page
+        return data, page, parts, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers
 
     def allowed(self, parts: Any, url: str, headers: dict[bytes, bytes]) -> bool:
         """robots.txt of the URL's host, read once, as Scrapy reads it (any answer's body is parsed)."""
@@ -122,36 +136,47 @@ class _Walk:
         if site not in self.robots:
             from protego import Protego
 
-            base = {k: v for k, v in headers.items() if k not in VALIDATORS.values()}
-            _, body = self.get(parts, "/robots.txt", base)
+            status, error, size, body = self.fetch(parts, "/robots.txt", headers)
+            if error:
+                raise Changed(f"{parts.scheme}://{parts.netloc}/robots.txt: {error}")
+            self.statuses[str(status)] += 1
+            self.bytes += size
             self.robots[site] = Protego.parse(body.decode("utf-8", errors="ignore"))
         agent = self.plan["headers"].get(b"User-Agent", b"").decode("utf-8", errors="replace")
         return bool(self.robots[site].can_fetch(url, agent))
 
-    def get(self, parts: Any, target: str, headers: dict[bytes, bytes]) -> tuple[int, bytes]:
-        """One GET on the host's kept-alive connection, the plan's delay after the previous one."""
+    def get(self, request: tuple[dict[str, Any], Page, Any, str, dict[bytes, bytes]]) -> tuple[int, str, int]:
+        """(status, error, size) of one queued request (run in the pool's threads)."""
+        _, _, parts, target, headers = request
+        status, error, size, _ = self.fetch(parts, target, headers)
+        return status, error, size
+
+    def fetch(self, parts: Any, target: str, headers: dict[bytes, bytes]) -> tuple[int, str, int, bytes]:
+        """One GET on this thread's kept-alive connection to the host, the plan's delay after the previous
+        request: (status, error, size as Scrapy counts it, body); never raises."""
         wait = self.last.get(parts.netloc, 0.0) + self.plan["delay"] - time.monotonic()
         if wait > 0:
             time.sleep(wait)
+        connections = self.local.__dict__.setdefault("connections", {})
         site = (parts.scheme, parts.netloc)
-        connection = self.connections.get(site)
+        connection = connections.get(site)
         if connection is None:
             kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            connection = self.connections[site] = kind(parts.netloc, timeout=self.plan["timeout"])
+            connection = connections[site] = kind(parts.netloc, timeout=self.plan["timeout"])
+            self.connections.append(connection)
         try:
             connection.request("GET", target, headers=headers)
             response = connection.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
-            raise Changed(f"{parts.scheme}://{parts.netloc}{target}: {type(exc).__name__}: {exc}") from exc
+            return 0, f"{type(exc).__name__}: {exc}", 0, b""
         finally:
             self.last[parts.netloc] = time.monotonic()
-        self.statuses[str(response.status)] += 1
         # as Scrapy counts a response: status line, headers and body
-        self.bytes += len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + len(body) + 2 + sum(
+        size = len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + len(body) + 2 + sum(
             len(k) + len(v) + 4 for k, v in response.getheaders())
-        return response.status, body
+        return response.status, "", size, body
 
 
 @dataclass

@@ -111,6 +111,27 @@ _TRACKING = re.compile(r"^(utm_|xtor$|fbclid$|gclid$|mc_)")
 _PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(/[^?#@\s\x00-\x1f\x7f]*)?")
 
 
+def compute_status(kind: str, deadlines: list[str] | list[date], opens_on: str | date | None,
+                   now: date) -> str:
+    """Status against ``now``: forthcoming before opening; closed after the last deadline; closing_soon
+    within ``CLOSING_SOON_DAYS`` days of the next deadline (the deadline day itself included);
+    rolling for calls without deadlines that stay open; unknown otherwise."""
+    today = now.isoformat() if isinstance(now, date) else str(now)
+    opens = opens_on.isoformat() if isinstance(opens_on, date) else opens_on
+    if opens and today < opens:
+        return "forthcoming"
+    days = sorted(d.isoformat() if isinstance(d, date) else str(d) for d in deadlines or [])
+    if days:
+        upcoming = [d for d in days if d >= today]
+        if not upcoming:
+            return "closed"
+        delta = (date.fromisoformat(upcoming[0]) - date.fromisoformat(today)).days
+        return "closing_soon" if delta <= CLOSING_SOON_DAYS else "open"
+    if kind == "rolling":
+        return "rolling"
+    return "unknown"
+
+
 def canonical_url(url: str) -> str:
     """Canonical form of a URL: https, lower-case host, no fragment, no tracking parameters,
     sorted query, no trailing slash (except the root)."""

@@ -130,7 +130,8 @@ def read_plan(store: Path) -> dict[str, Any] | None:
     store written after it). A plan holds what a crawl needs to be replayed without Scrapy: ``key`` (the
     crawl's arguments, ``pipeline.crawl.crawl_key``), ``files`` and ``code`` (the spider's code),
     ``start`` (the first requests), ``headers`` (those every request carried), ``robots`` (robots.txt
-    obeyed), ``delay`` (seconds between two requests), ``timeout`` and ``max_age`` (seconds)."""
+    obeyed), ``delay`` (seconds between two requests to a host), ``concurrency`` (requests at once to a
+    host), ``timeout`` and ``max_age`` (seconds), ``empty_ok`` (the source may list nothing)."""
     try:
         with open(plan_path(store), "rb") as fh:
             plan = pickle.load(fh)

@@ -117,6 +117,7 @@ def crawl_plan(crawler: Any, store: PageStore) -> dict[str, Any] | None:
         delay = max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY"))
     return {"key": key, "files": code_files(crawler.spidercls), "start": store.start, "headers": headers,
             "robots": settings.getbool("ROBOTSTXT_OBEY"), "delay": delay,
+            "concurrency": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
             "timeout": settings.getfloat("DOWNLOAD_TIMEOUT"), "empty_ok": bool(getattr(crawler.spidercls, "empty_ok", False)),
             "max_age": settings.getfloat("AAP_DETAIL_MAX_AGE_DAYS", 7.0) * 86400}
 

@@ -523,7 +523,7 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
         kind = "unknown"
     iso = [d.isoformat() for d in deadlines]
     opens_iso = opens.isoformat() if opens else None
-    status = compute_status(kind, iso, opens_iso, as_of)
+    status = schema.compute_status(kind, iso, opens_iso, as_of)
     if status == "unknown":
         if label_status in ("open", "closed", "forthcoming"):
             status = label_status
@@ -553,24 +553,3 @@ def depends_on_run_date(flags: list[str], status: str, deadlines: list[str], kin
     date is ahead, with no deadline and not rolling (once open, its status comes from the words, not the
     dates). Other calls can be skipped by a later harvest when their raw item is unchanged."""
     return YEAR_INFERRED in flags or (status == "forthcoming" and not deadlines and kind != "rolling")
-
-
-def compute_status(kind: str, deadlines: list[str] | list[date], opens_on: str | date | None,
-                   now: date) -> str:
-    """Status against ``now``: forthcoming before opening; closed after the last deadline; closing_soon
-    within ``schema.CLOSING_SOON_DAYS`` days of the next deadline (the deadline day itself included);
-    rolling for calls without deadlines that stay open; unknown otherwise."""
-    today = now.isoformat() if isinstance(now, date) else str(now)
-    opens = opens_on.isoformat() if isinstance(opens_on, date) else opens_on
-    if opens and today < opens:
-        return "forthcoming"
-    days = sorted(d.isoformat() if isinstance(d, date) else str(d) for d in deadlines or [])
-    if days:
-        upcoming = [d for d in days if d >= today]
-        if not upcoming:
-            return "closed"
-        delta = (date.fromisoformat(upcoming[0]) - date.fromisoformat(today)).days
-        return "closing_soon" if delta <= schema.CLOSING_SOON_DAYS else "open"
-    if kind == "rolling":
-        return "rolling"
-    return "unknown"

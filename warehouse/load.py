@@ -444,9 +444,7 @@ def _restamp_sources(con: duckdb.DuckDBPyConnection, ids: list[str], clock: _Clo
 def current_status(rec: dict, as_of: date) -> str:
     """The status of a record on ``as_of``, from its deadlines; the record's own status is kept only when
     the dates say nothing (``unknown``), e.g. a portal's "Clôturé" with no date."""
-    from transforms.deadlines import compute_status
-
-    status = compute_status(rec["deadline_kind"], list(rec["deadlines"] or []), rec["opens_on"], as_of)
+    status = schema.compute_status(rec["deadline_kind"], list(rec["deadlines"] or []), rec["opens_on"], as_of)
     return rec["status"] if status == "unknown" else status
 
 

@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from transforms.deadlines import compute_status, extract_deadlines, parse_structured_date
+from pipeline.schema import compute_status
+from transforms.deadlines import extract_deadlines, parse_structured_date
 
 AS_OF = date(2025, 11, 20)
 
