@@ -8,8 +8,9 @@ measures, in this order:
 2. **full pipeline** — :func:`pipeline.run.harvest` (crawl + transforms + load + snapshot + weekly
    exports) in a child process;
 3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
-   rows the load wrote; then the rerun's crawls alone (on a copy of the page store, no transforms between
-   them, as the bare crawl); then the same pages the next day (the records transformed again are those
+   rows the load wrote (each source whose pages all answer 304 is revalidated by the harvest itself,
+   without a Scrapy crawl: :mod:`pipeline.revalidate`); then the rerun's crawls alone (on a copy of the
+   page store, no transforms between them, as the bare crawl: revalidations too); then the same pages the next day (the records transformed again are those
    whose reading depends on the date);
 
    The bare crawl, the full pipeline and the rerun run ``--pairs`` times (3) in a row, since a shared
@@ -637,7 +638,7 @@ def table(results: list[SizeResult], transform: tuple[int, float, float], load: 
         f"{r.rerun_s:.1f} s ({r.rerun_s / r.full_s:.0%})" + spread(r.rerun_shares, "{:.0%}") for r in results]))
     out.append(row("… rerun crawl / transform / load / snapshot / export (s)", "",
                    [split(r.rerun_stages) for r in results]))
-    out.append(row("… rerun's crawls alone, 2 at a time, no transforms between them", "",
+    out.append(row("… rerun's crawls (or revalidations) alone, 2 at a time, no transforms between them", "",
                    [f"{r.rerun_crawls_s:.1f} s" for r in results]))
     out.append(row("rerun requests (304s)", "", [
         f"{r.rerun_served['requests']} ({r.rerun_served['not_modified']})" for r in results]))

@@ -123,20 +123,20 @@ class _Walk:
             raise Changed(f"{url}: not an HTTP URL")
         own = {name: b", ".join(values) for name, values in data["headers"].items() if name not in VALIDATORS.values()}
         headers = {**self.plan["headers"], **own}
-        if self.plan["robots"] and not self.allowed(parts, url, headers):
+        if self.plan["robots"] and not self.allowed(parts, url):
             raise Changed(f"{url}: robots.txt forbids it now")
         for name, header in VALIDATORS.items():
             if name in page.validators:
                 headers[header] = page.validators[name]
         return data, page, parts, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers
 
-    def allowed(self, parts: Any, url: str, headers: dict[bytes, bytes]) -> bool:
+    def allowed(self, parts: Any, url: str) -> bool:
         """robots.txt of the URL's host, read once, as Scrapy reads it (any answer's body is parsed)."""
         site = (parts.scheme, parts.netloc)
         if site not in self.robots:
             from protego import Protego
 
-            status, error, size, body = self.fetch(parts, "/robots.txt", headers)
+            status, error, size, body = self.fetch(parts, "/robots.txt", self.plan["headers"])
             if error:
                 raise Changed(f"{parts.scheme}://{parts.netloc}/robots.txt: {error}")
             self.statuses[str(status)] += 1
