@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import gcpause
-from pipeline.crawl import CrawlResult, run_crawl
+from pipeline.crawl import REVALIDATED, CrawlResult, run_crawl
 from pipeline.schema import ValidationError
 from pipeline.settings import TIMEZONE, Paths
 
@@ -483,7 +483,8 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     def crawl(name: str) -> CrawlResult:
         """Crawl in a child process; the crawl slot is free again as soon as the crawl ends."""
         res = run_crawl(name, raw_file(name), base_url=base_url_for(name), settings=crawl_settings, env=crawl_env)
-        say(f"crawled {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
+        done = "revalidated (every page unchanged, no crawl)" if res.finish_reason == REVALIDATED else "crawled"
+        say(f"{done} {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
         return res
 
     def raw_file(name: str) -> Path:

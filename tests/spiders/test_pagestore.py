@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import scrapy
+from scrapy.settings import Settings
 
+from spiders.pages import read_plan
 from spiders.pagestore import Page, PageReplay, PageStore, code_hash, rebuild, request_data
 from spiders.registry import get_spider
 
@@ -81,3 +85,48 @@ def test_detail_pages_are_revalidated_between_half_and_all_of_the_max_age() -> N
     ages = [PageReplay.max_age_of(holder, bytes([b]) + b"rest") for b in range(256)]
     assert min(ages) == 3.5 * 86400 and max(ages) == 7 * 86400
     assert PageReplay.max_age_of(SimpleNamespace(max_age=0), b"\xff") == 0
+
+
+def test_a_plan_is_kept_only_for_the_store_a_complete_crawl_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "pages" / "s.pickle"
+    plan = {"key": "k", "files": [], "start": [{"url": "https://example.org/"}]}
+    store = PageStore(path, "code")
+    store.put(b"a", Page({b"ETag": b'"1"'}, time.time(), {}))
+    store.save(complete=True, plan=plan)
+    read = read_plan(path)
+    assert read is not None and read["key"] == "k" and read["code"] == "code" and read["start"] == plan["start"]
+    # an incomplete crawl leaves no plan (some pages were not reached)
+    store.save(complete=False, plan=plan)
+    assert read_plan(path) is None
+    store.save(complete=True, plan=plan)
+    assert read_plan(path) is not None
+    # a store written since, by anything, is not the one the plan describes
+    path.write_bytes(path.read_bytes() + b"\0")
+    assert read_plan(path) is None
+
+
+def test_a_crawl_records_its_first_requests_with_their_fingerprints(tmp_path: Path) -> None:
+    spider = _Spider()
+    crawler = SimpleNamespace(spider=spider, request_fingerprinter=SimpleNamespace(fingerprint=lambda r: r.url.encode()),
+                              stats=None, settings=Settings({"AAP_DETAIL_MAX_AGE_DAYS": 7}))
+    crawler.aap_page_store = PageStore(tmp_path / "s.pickle")
+    replay = PageReplay(crawler)
+    first = [scrapy.Request("https://example.org/a", callback=spider.parse_list),
+             scrapy.Request("https://example.org/b", callback=spider.parse_list)]
+
+    async def start() -> Any:
+        for request in first:
+            yield request
+
+    async def run() -> list[Any]:
+        return [r async for r in replay.process_start(start())]
+
+    assert asyncio.run(run()) == first
+    assert [(d["url"], d["fp"]) for d in crawler.aap_page_store.start] == [
+        ("https://example.org/a", b"https://example.org/a"), ("https://example.org/b", b"https://example.org/b")]
+    # a first request that cannot be stored (credentials) means no plan: the crawl cannot be replayed
+    crawler.aap_page_store = PageStore(tmp_path / "t.pickle")
+    replay = PageReplay(crawler)
+    first.append(scrapy.Request("https://example.org/c", headers={"Authorization": "s3cret"}))
+    asyncio.run(run())
+    assert crawler.aap_page_store.start is None
