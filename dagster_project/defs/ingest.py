@@ -32,6 +32,8 @@ def raw_calls(context: dg.AssetExecutionContext, aap_paths: AapPaths, portal: Po
         "ok": result.ok, "items": result.items, "requests": result.requests,
         "responses": dg.MetadataValue.json(result.responses), "errors": len(result.errors),
         "seconds": result.duration_s, "portal": portal.mode,
+        # "revalidated": every page unchanged (304), no Scrapy crawl was needed (pipeline.revalidate)
+        "finish_reason": result.finish_reason,
         "raw_path": dg.MetadataValue.path(str(files.raw)),
     }
     if result.reason:

@@ -63,7 +63,7 @@ def test_materialization_metadata_tells_what_happened(full_harvest):
     data, _, runs, published = full_harvest
     for source, run in runs.items():
         raw, staged, load = (run.metadata[k] for k in ("raw_calls", "staged_records", "warehouse_calls"))
-        assert raw["ok"] is True and raw["items"] == load["items"]
+        assert raw["ok"] is True and raw["items"] == load["items"] and raw["finish_reason"] == "finished"
         assert Path(raw["raw_path"]).is_file()
         assert staged["records"] + staged["rejected"] <= raw["items"] + staged["rejected"]
         # first harvest into an empty warehouse: every stored call is new
