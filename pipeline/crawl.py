@@ -75,7 +75,9 @@ def run_crawl(source: str, out: Path, *, base_url: str | None = None, timeout: f
               settings: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> CrawlResult:
     """Crawl ``source`` in a child process; never raises for a failing source. The child is a fork of
     :mod:`pipeline.crawlserver`, which has Scrapy and the spiders imported already; its output (and any
-    traceback) goes to the log file next to the raw output."""
+    traceback) goes to the log file next to the raw output. First, when the last complete crawl left a plan
+    for the same arguments, the source is revalidated without Scrapy (:mod:`pipeline.revalidate`): while
+    every page answers 304 that is the whole crawl, otherwise the crawl follows (the log file says why)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats_path = out.with_suffix(".stats.json")

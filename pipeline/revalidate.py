@@ -199,7 +199,20 @@ class Revalidation:
 def revalidate(source: str, out: Path, store_path: Path, key: str, now: float | None = None) -> Revalidation:
     """Replay the last complete crawl of ``source`` (crawl arguments ``key``, ``pipeline.crawl.crawl_key``)
     with conditional requests, at epoch time ``now`` (the clock's); on success the raw JSONL ``out`` and
-    the store are written and the crawl's result is returned, else nothing is written."""
+    the store are written and the crawl's result is returned, else the source is left to its crawl. Never
+    raises: an unreadable plan or store, or a fault of the walk itself, is a reason to crawl."""
+    walk: list[_Walk] = []
+    try:
+        return _revalidate(source, out, store_path, key, now, walk)
+    except Exception as exc:  # noqa: BLE001 — the crawl that follows does the work: nothing is lost
+        spent = walk[0] if walk else None
+        return Revalidation(None, f"revalidation failed: {type(exc).__name__}: {exc}",
+                            spent.statuses if spent else Counter(), spent.bytes if spent else 0)
+
+
+def _revalidate(source: str, out: Path, store_path: Path, key: str, now: float | None,
+                started: list[_Walk]) -> Revalidation:
+    """:func:`revalidate`; the walk, once begun, is appended to ``started``."""
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     plan = read_plan(store_path)
@@ -214,6 +227,7 @@ def revalidate(source: str, out: Path, store_path: Path, key: str, now: float | 
         return Revalidation(None, f"the spider's code has changed since the last complete crawl ({exc})")
     store = PageStore(store_path, plan["code"])
     walk = _Walk(plan, store, time.time() if now is None else now)
+    started.append(walk)
     try:
         walk.run()
     except Changed as exc:

@@ -137,3 +137,19 @@ def test_the_catalogue_is_kept_next_to_the_stores_and_the_server_is_not_started_
         # a catalogue written for other spider code is not used
         cache.write_text(cache.read_text().replace('"code": "', '"code": "x'))
         assert crawlserver.cached_catalogue(cache) is None
+
+
+def test_a_damaged_plan_is_a_reason_to_crawl_not_a_failure(tmp_path: Path) -> None:
+    p = paths(tmp_path)
+    source = "nouvelle_aquitaine"
+    with SyntheticPortal(SIZES, seed=5) as portal:
+        _harvest(p, portal)
+        store = store_path(p.raw_dir / f"{source}.jsonl", source)
+        plan = pickle.loads(plan_path(store).read_bytes())
+        plan_path(store).write_bytes(pickle.dumps({**plan, "start": [{"url": "https://example.org/", "fp": b"x"}]}))
+        walk = _revalidate(p, portal, source)
+        assert walk.result is None and walk.why.startswith("revalidation failed: ")
+        report = _harvest(p, portal)  # the harvest crawls the source instead
+        crawl = report.outcomes[source].crawl
+        assert crawl.ok and crawl.finish_reason == "finished" and crawl.items == SIZES[source]
+        assert "revalidation failed" in (p.raw_dir / f"{source}.log").read_text(encoding="utf-8")
