@@ -116,6 +116,7 @@ def sources_markdown() -> str:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    from pipeline.crawl import REVALIDATED
     from spiders.registry import all_spiders
 
     if args.markdown:
@@ -128,7 +129,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for name, cls in all_spiders().items():
         run = last.get(name)
         status = "never harvested" if run is None else (
-            f"{'ok' if run['ok'] else 'FAILED'} {run['finished_at']} ({run['items']} items)")
+            f"{'ok' if run['ok'] else 'FAILED'} {run['finished_at']} ({run['items']} items"
+            f"{', every page unchanged' if run['finish_reason'] == REVALIDATED else ''})")
         rows.append((name, cls.source_level, cls.platform, cls.funder, listing_url(cls), cls.fixture_date, status))
     widths = [max(len(c), *(len(str(r[i])) for r in rows)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
@@ -150,10 +152,10 @@ def _last_runs(snapshot: Path) -> dict[str, dict[str, Any]]:
         return {}
     try:
         rows = con.execute("""
-            SELECT source, ok, items, CAST(finished_at AS VARCHAR) FROM harvest_runs
-            QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1""").fetchall()
+            SELECT source, ok, items, CAST(finished_at AS VARCHAR), finish_reason FROM harvest_runs
+            QUALIFY row_number() OVER (PARTITION BY source ORDER BY harvested_at DESC, rowid DESC) = 1""").fetchall()
     except duckdb.Error:
         return {}
     finally:
         con.close()
-    return {r[0]: {"ok": r[1], "items": r[2], "finished_at": r[3]} for r in rows}
+    return {r[0]: {"ok": r[1], "items": r[2], "finished_at": r[3], "finish_reason": r[4]} for r in rows}

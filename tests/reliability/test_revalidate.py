@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from pipeline import crawlserver
+from pipeline.cli import main
 from pipeline.crawl import REVALIDATED, crawl_key, store_path
 from pipeline.revalidate import revalidate
 from pipeline.run import harvest, read_jsonl
@@ -120,7 +121,7 @@ def test_no_walk_for_changed_code_or_other_arguments(tmp_path: Path) -> None:
 
 
 def test_the_catalogue_is_kept_next_to_the_stores_and_the_server_is_not_started_for_a_rerun(
-        tmp_path: Path, monkeypatch: Any) -> None:
+        tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
     p = paths(tmp_path)
     with SyntheticPortal(SIZES, seed=5) as portal:
         _harvest(p, portal)
@@ -131,6 +132,10 @@ def test_the_catalogue_is_kept_next_to_the_stores_and_the_server_is_not_started_
         monkeypatch.setattr(crawlserver, "_current", lambda: (_ for _ in ()).throw(AssertionError("server")))
         report = _harvest(p, portal)
         assert not started and all(o.crawl.finish_reason == REVALIDATED for o in report.outcomes.values())
+        # `aap sources` says so
+        main(["sources", "--data-dir", str(tmp_path)])
+        lines = [line for line in capsys.readouterr().out.splitlines() if line.split(" ")[0] in SIZES]
+        assert len(lines) == len(SIZES) and all("every page unchanged" in line for line in lines)
         # a source without a plan (never crawled here) needs the server
         crawlserver.start_unless_planned(p.raw_dir, [*SIZES, "ile_de_france"])
         assert started
