@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import duckdb
 import pytest
 
@@ -364,3 +366,37 @@ def test_json_columns_are_sorted_compact_and_take_what_orjson_refuses(tmp_path):
         con.close()
     assert raw["j1"] == '{"a":[1,null],"b":"é"}'
     assert json.loads(raw["j2"]) == {"siret_list": 10**30}
+
+
+def test_clusters_are_the_components_of_every_pair_the_rules_link():
+    """The candidate pairs (same block, different sources, compatible funders) miss no pair that rule 1 or
+    2 links: the clusters equal the connected components over all pairs, on random small catalogues."""
+    import random
+    from itertools import combinations
+
+    titles = ["Bien vieillir 2026", "AAP Bien vieillir 2026", "Mobilité solidaire", "Mobilité solidaire rurale",
+              "Aide alimentaire d'urgence"]
+    funders = [None, "Région Occitanie", "Conseil régional Occitanie", "Fondation de France"]
+    for seed in range(40):
+        rnd = random.Random(seed)
+        calls = [{"id": f"c{i}", "source": rnd.choice("abc"), "canonical_url": f"https://x/{rnd.randrange(12)}",
+                  "title": rnd.choice(titles), "funder": rnd.choice(funders),
+                  "deadlines": rnd.choice([[], [date(2027, 1, 15)], [date(2027, 1, 15), date(2027, 3, 1)]]),
+                  "first_seen_at": datetime(2026, 11, 2), "status": "open", "perimeter_scale": "region",
+                  "source_level": "regional", "eligibility_text": True, "description": True,
+                  "application_url": False, "programme": False, "amount_min": None, "amount_max": None}
+                 for i in range(14)]
+        parent = {c["id"]: c["id"] for c in calls}
+
+        def find(x, parent=parent):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for a, b in combinations(calls, 2):
+            if a["canonical_url"] == b["canonical_url"] or clusters_module.same_call(a, b):
+                parent[find(a["id"])] = find(b["id"])
+        expected = {frozenset(c["id"] for c in calls if find(c["id"]) == find(k["id"])) for k in calls}
+        computed = clusters_module.clusters(calls)
+        got = {frozenset(i for i in computed if computed[i][0] == computed[k["id"]][0]) for k in calls}
+        assert got == expected, seed
