@@ -12,6 +12,10 @@ its stdout. It ends, killing any crawl still running, when its stdin closes (its
 once no crawl has run for :data:`IDLE_S` seconds (the server holds about 70 MB; a harvest's crawls follow
 one another closely, its load and exports come after them).
 
+A harvest keeps the catalogue the server sent next to its page stores (:func:`catalogue_cache`), valid
+while the spiders' files are unchanged: a rerun whose sources can all be revalidated without Scrapy
+(:mod:`pipeline.revalidate`) starts no server at all (:func:`start_unless_planned`).
+
 Protocol, one JSON object per line: ``{"op": "run", "id", "argv", "env", "log"}`` or
 ``{"op": "kill", "id"}`` in; ``{"id", "code"}`` out when a child has ended. The server's first line is
 ``READY`` and the sources' catalogue as JSON (see :func:`catalogue`).

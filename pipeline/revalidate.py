@@ -6,11 +6,13 @@ Scrapy process: about a second of imports, then a fork and the engine's start-up
 bodiless answers. Here the harvest process does the same walk itself, from the plan the last complete crawl
 left next to the store (``spiders.pages.read_plan``):
 
-* the plan's first requests, then each page's stored follow-ups, in the crawl's own order; a follow-up seen
+* the plan's first requests, then each page's stored follow-ups, as the crawl makes them; a follow-up seen
   before is not asked again (Scrapy's duplicate filter), a detail page whose card is unchanged and which was
   confirmed recently is not asked at all (``spiders.pages.unasked``, the rule the crawl applies);
 * every other page is asked once, with its stored validators, the plan's headers (User-Agent, Accept…) and
-  the request's own, robots.txt obeyed and the plan's delay kept between two requests to one host;
+  the request's own, robots.txt obeyed: in waves (the pages known so far, then those their stored
+  follow-ups add) of the crawl's per-host concurrency, or one at a time with the plan's delay between two
+  requests to one host when the crawl kept one (AutoThrottle's start delay counts);
 * the stored items of every page go to the raw JSONL, the store is written with the new confirmation times.
 
 Anything else — an answer other than 304, a download error, a page the store cannot answer (not stored, a

@@ -22,13 +22,14 @@ spider drew from the page: its raw items and its follow-up requests. Not the pag
 * The store never stands in for a failure: a download error or an HTTP error drops the page from the store,
   and the failure goes on to the retry middleware and the crawl statistics as before.
 * The store belongs to the spider's code: it records a hash of the source files of the spider class and its
-  bases (and of this module, of :mod:`spiders.pages` and of the crawl settings); when any of them changes, the old store is ignored and the next crawl parses
-  every page again, so a fixed parser never leaves items of the old one in place.
+  bases (and of this module, of :mod:`spiders.pages` and of the crawl settings); when any of them changes,
+  the old store is ignored and the next crawl parses every page again, so a fixed parser never leaves items
+  of the old one in place.
 * Pages fetched with credentials (``Authorization``, a token header, cookies) and pages whose follow-up
   requests carry them are never stored, nor are POST answers: nothing secret is written to disk.
-
 * A complete crawl also leaves its plan next to the store (:func:`crawl_plan`): its first requests (recorded
-  by :meth:`PageReplay.process_start`), the headers every request carried, robots.txt, delay and time-out.
+  by :meth:`PageReplay.process_start`), the headers every request carried, robots.txt, delay, concurrency
+  and time-out.
   With it, :mod:`pipeline.revalidate` replays the same crawl over the stored pages with plain conditional
   requests, without starting Scrapy, as long as the portal answers 304 to every page it asks for.
 * The data (:class:`Page`, :class:`PageStore`, the plan) lives in :mod:`spiders.pages`, which does not
