@@ -34,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     if words and words[0] in CRAWLING_COMMANDS and "-h" not in words and "--help" not in words:
         from pipeline import crawlserver
+        from pipeline.commands import add_common_arguments
         from pipeline.settings import paths
 
-        early = argparse.ArgumentParser(add_help=False)
-        early.add_argument("--data-dir")
-        early.add_argument("--source", "-s", action="append", dest="sources")
+        early = argparse.ArgumentParser(add_help=False)  # the data folder and sources the command will use
+        add_common_arguments(early)
         known = early.parse_known_args(words[1:])[0]
         crawlserver.start_unless_planned(paths(known.data_dir).raw_dir, known.sources)
     parser = build_parser()

@@ -19,7 +19,8 @@ def _now(value: str | None) -> datetime:
     return datetime.now(TIMEZONE)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_common_arguments(p: argparse.ArgumentParser) -> None:
+    """The options every harvesting command takes (also read early by `aap`, see `pipeline.cli`)."""
     p.add_argument("--data-dir", default=None, help="data folder (default ./data or $AAP_DATA_DIR)")
     p.add_argument("--warehouse", default=None, help="DuckDB file (default <data>/warehouse.duckdb)")
     p.add_argument("--now", default=None, help="ISO date-time the run takes as 'now' (default: the clock)")
@@ -31,13 +32,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="harvest every source from the local fixture portal (no network)")
-    _common(p)
+    add_common_arguments(p)
     p.add_argument("--overlay", action="append", default=[], type=Path,
                    help="fixture folder searched before the shipped fixtures (changed pages)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("harvest", help="harvest sources (the local fixture portal unless --live)")
-    _common(p)
+    add_common_arguments(p)
     p.add_argument("--live", action="store_true", help="crawl the real portals (needs internet)")
     p.set_defaults(func=cmd_harvest)
 

@@ -56,7 +56,7 @@ class _Walk:
         self.statuses: Counter[str] = Counter()
         self.bytes = 0
         #: requests at once (the crawl's per-host concurrency; one at a time when a delay is kept)
-        self.width = 1 if plan["delay"] > 0 else max(1, int(plan.get("concurrency", 1)))
+        self.width = 1 if plan["delay"] > 0 else max(1, int(plan["concurrency"]))
         self.local = threading.local()
         self.connections: list[http.client.HTTPConnection] = []
         self.robots: dict[tuple[str, str], Any] = {}
@@ -203,41 +203,32 @@ def revalidate(source: str, out: Path, store_path: Path, key: str, now: float | 
     with conditional requests, at epoch time ``now`` (the clock's); on success the raw JSONL ``out`` and
     the store are written and the crawl's result is returned, else the source is left to its crawl. Never
     raises: an unreadable plan or store, or a fault of the walk itself, is a reason to crawl."""
-    walk: list[_Walk] = []
-    try:
-        return _revalidate(source, out, store_path, key, now, walk)
-    except Exception as exc:  # noqa: BLE001 — the crawl that follows does the work: nothing is lost
-        spent = walk[0] if walk else None
-        return Revalidation(None, f"revalidation failed: {type(exc).__name__}: {exc}",
-                            spent.statuses if spent else Counter(), spent.bytes if spent else 0)
-
-
-def _revalidate(source: str, out: Path, store_path: Path, key: str, now: float | None,
-                started: list[_Walk]) -> Revalidation:
-    """:func:`revalidate`; the walk, once begun, is appended to ``started``."""
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
-    plan = read_plan(store_path)
-    if plan is None:
-        return Revalidation(None, "no plan of a complete crawl next to the page store")
-    if plan.get("key") != key:
-        return Revalidation(None, "the last complete crawl had other arguments")
+    walk: _Walk | None = None
     try:
-        if files_hash(plan["files"]) != plan["code"]:
-            return Revalidation(None, "the spider's code has changed since the last complete crawl")
-    except OSError as exc:
-        return Revalidation(None, f"the spider's code has changed since the last complete crawl ({exc})")
-    store = PageStore(store_path, plan["code"])
-    walk = _Walk(plan, store, time.time() if now is None else now)
-    started.append(walk)
-    try:
+        plan = read_plan(store_path)
+        if plan is None:
+            return Revalidation(None, "no plan of a complete crawl next to the page store")
+        if plan.get("key") != key:
+            return Revalidation(None, "the last complete crawl had other arguments")
+        try:
+            if files_hash(plan["files"]) != plan["code"]:
+                return Revalidation(None, "the spider's code has changed since the last complete crawl")
+        except OSError as exc:
+            return Revalidation(None, f"the spider's code has changed since the last complete crawl ({exc})")
+        walk = _Walk(plan, PageStore(store_path, plan["code"]), time.time() if now is None else now)
         walk.run()
+        if not walk.items and not plan.get("empty_ok"):
+            return Revalidation(None, "no items: the crawl judges an empty source", walk.statuses, walk.bytes)
+        out.write_bytes(b"".join(walk.items))
+        walk.store.save(complete=True, plan=plan)
     except Changed as exc:
+        assert walk is not None
         return Revalidation(None, str(exc), walk.statuses, walk.bytes)
-    if not walk.items and not plan.get("empty_ok"):
-        return Revalidation(None, "no items: the crawl judges an empty source", walk.statuses, walk.bytes)
-    out.write_bytes(b"".join(walk.items))
-    store.save(complete=True, plan=plan)
+    except Exception as exc:  # noqa: BLE001 — the crawl that follows does the work: nothing is lost
+        return Revalidation(None, f"revalidation failed: {type(exc).__name__}: {exc}",
+                            walk.statuses if walk else Counter(), walk.bytes if walk else 0)
     result = CrawlResult(
         source=source, ok=True, items=len(walk.items), requests=sum(walk.statuses.values()),
         responses=dict(walk.statuses), bytes_downloaded=walk.bytes, pages_unchanged=walk.asked,
@@ -246,4 +237,3 @@ def _revalidate(source: str, out: Path, store_path: Path, key: str, now: float |
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"), finish_reason=REVALIDATED, out=str(out))
     return Revalidation(result, f"{walk.asked} page(s) unchanged (304), {walk.not_asked} detail page(s) not "
                                 f"asked, {len(walk.items)} item(s) re-emitted", walk.statuses, walk.bytes)
-
