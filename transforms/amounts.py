@@ -44,6 +44,8 @@ _BARE_LOW = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+
 #: "eur", "euro", "euros" as a word, in lower-cased text (the literal first is found fast; the lookbehind
 #: is the word boundary before it)
 _EURO_WORD = re.compile(r"eur(?<!\weur)(?:os?)?\b")
+#: "3.000", "1.250.000": dots as thousands separators
+_DOTTED_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 
@@ -51,7 +53,7 @@ def _value(num: str, unit: str) -> float | None:
     s = num.replace(" ", "")
     if "," in s:
         s = s.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
+    elif _DOTTED_THOUSANDS.fullmatch(s):
         s = s.replace(".", "")
     try:
         v = float(s)
@@ -117,11 +119,12 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             i += 1
             continue
         after = s[end:end + 20]
+        fixed = _FIXED_CUE.search(before) is not None
         if _MIN_CUE.search(before) or _MIN_AFTER.match(after):
             lo = v if lo is None else min(lo, v)
-        elif _MAX_CUE.search(before) or _FIXED_CUE.search(before) is None:
+        elif not fixed or _MAX_CUE.search(before):
             hi = v if hi is None else max(hi, v)
-        if _FIXED_CUE.search(before):
+        if fixed:
             lo = v if lo is None else min(lo, v)
             hi = v if hi is None else max(hi, v)
         i += 1

@@ -207,6 +207,11 @@ class _Found:
 
 # --- structured values ----------------------------------------------------------------------------
 
+#: the two written forms a structured date may take besides an ISO timestamp
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
 def parse_structured_date(value: object) -> date | None:
     """A portal's structured date: ISO date, ISO datetime (offset → Europe/Paris), dd/mm/YYYY, or a date.
 
@@ -226,10 +231,10 @@ def parse_structured_date(value: object) -> date | None:
             return _paris_date(datetime.fromisoformat(s.replace("Z", "+00:00")))
         except ValueError:
             pass
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s[:10]) if len(s) >= 8 else None
+    m = _ISO_DAY.fullmatch(s[:10]) if len(s) >= 8 else None
     if m and len(s) <= 10:
         return date(int(m[1]), int(m[2]), int(m[3]))
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", s)
+    m = _NUMERIC_DAY.fullmatch(s)
     if m:
         return date(int(m[3]), int(m[2]), int(m[1]))
     raise ValueError(f"not a date: {s[:40]!r}")

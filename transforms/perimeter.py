@@ -70,6 +70,8 @@ def _index() -> tuple[dict[str, Place], re.Pattern[str]]:
     return names, rx
 
 
+#: the words that name a level before a place ("région de", "le département du")
+_LEVEL_WORDS = re.compile(r"^(?:region|departement|la region|le departement)\s+(?:de la |de l'|du |des |de |d')?")
 _DEPT_CODE = re.compile(r"(?:^|[\s(])(2a|2b|97[1-6]|\d{2})(?:$|[\s)])")
 
 
@@ -100,8 +102,7 @@ def resolve_perimeter(label: str | None, default: Any) -> dict:
         return base
     label = str(label).strip()
     key = fold(label)
-    key_plain = re.sub(r"^(?:region|departement|la region|le departement)\s+(?:de la |de l'|du |des |de |d')?",
-                       "", key)
+    key_plain = _LEVEL_WORDS.sub("", key)
     if _EUROPE.match(key):
         return {"scale": "europe", "regions": [], "departments": [], "label": label}
     if _NATIONAL.match(key):
