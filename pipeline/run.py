@@ -566,7 +566,7 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     report.seconds["load"] = sum(o.load_s for o in report.outcomes.values()) + time.monotonic() - t2
 
     t3 = time.monotonic()
-    publish(paths.warehouse, paths.snapshot)
+    publish(paths.warehouse, paths.snapshot, checkpointed=True)  # the load's connection is closed
     report.seconds["snapshot"] = time.monotonic() - t3
 
     t4 = time.monotonic()

@@ -17,18 +17,23 @@ from pathlib import Path
 from warehouse.db import WarehouseError, connect
 
 
-def publish(db_path: str | Path, snapshot_path: str | Path) -> Path:
-    """Publish ``db_path`` as ``snapshot_path``; returns the snapshot path."""
+def publish(db_path: str | Path, snapshot_path: str | Path, *, checkpointed: bool = False) -> Path:
+    """Publish ``db_path`` as ``snapshot_path``; returns the snapshot path.
+
+    ``checkpointed`` says the caller has just closed its own writable connection, migrated and without a
+    pending transaction (a harvest's load): when the file then has no write-ahead log either, it is copied
+    as it is, without opening it once more to fold a log that does not exist (30–50 ms)."""
     db_path, snapshot_path = Path(db_path), Path(snapshot_path)
     if db_path.resolve() == snapshot_path.resolve():
         raise WarehouseError("the snapshot must be another file than the warehouse")
     if not db_path.exists():
         raise WarehouseError(f"no warehouse at {db_path}: run a harvest first")
-    con = connect(db_path)          # applies pending migrations, then folds the WAL into the file
-    try:
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    if not (checkpointed and not db_path.with_name(db_path.name + ".wal").exists()):
+        con = connect(db_path)          # applies pending migrations, then folds the WAL into the file
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in snapshot_path.parent.glob(f".{snapshot_path.name}.*.tmp"):
         stale.unlink(missing_ok=True)     # left by a publish that was killed; there is one writer

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -244,6 +245,35 @@ def test_snapshot_reader_does_not_block_a_load(tmp_path):
     fresh.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert snap.stat().st_mode & 0o222 == 0, "the snapshot file is published read-only"
+
+
+def test_a_checkpointed_warehouse_is_copied_without_opening_it(tmp_path, monkeypatch):
+    """After a harvest's load (its connection closed, no write-ahead log left) the snapshot is the file as
+    it is; a write-ahead log left by another writer is still folded in first, so no committed row is
+    missing from the copy."""
+    from warehouse import snapshot
+
+    db, snap = tmp_path / "warehouse.duckdb", tmp_path / "warehouse_readonly.duckdb"
+    load_harvest(db, [batch(SRC, [record(native_id="one")])], now=at("2026-11-02"), run_id="r1")
+    assert not (tmp_path / "warehouse.duckdb.wal").exists()
+    opened = []
+    real_connect = snapshot.connect
+    monkeypatch.setattr(snapshot, "connect", lambda path, **kw: opened.append(Path(path)) or real_connect(path, **kw))
+    snapshot.publish(db, snap, checkpointed=True)
+    assert len(opened) == 1 and opened[0] != db, "only the copy is opened, to check it"
+
+    writer = duckdb.connect(str(db))  # a commit left in the log: no checkpoint, not even when closing
+    writer.execute("PRAGMA disable_checkpoint_on_shutdown")
+    writer.execute("SET checkpoint_threshold = '1GB'")
+    writer.execute("UPDATE calls SET title = 'Titre corrigé' WHERE native_id = 'one'")
+    writer.close()
+    assert (tmp_path / "warehouse.duckdb.wal").exists()
+    opened.clear()
+    snapshot.publish(db, snap, checkpointed=True)
+    assert opened[0] == db and len(opened) == 2
+    con = connect(snap, read_only=True)
+    assert con.execute("SELECT title FROM calls").fetchall() == [("Titre corrigé",)]
+    con.close()
 
 
 def test_records_checked_by_the_transforms_are_not_checked_again(db, monkeypatch):
