@@ -839,4 +839,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipeline import gcpause
+
+    gcpause.exit_with(main())

@@ -51,5 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """The ``aap`` command (the console script): :func:`main`, then the process's exit."""
+    from pipeline import gcpause
+
+    gcpause.exit_with(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

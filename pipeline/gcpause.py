@@ -9,14 +9,19 @@ second.
 The transforms create no reference cycles (a test holds them to that), so pausing the collector around
 them lets nothing accumulate that reference counting would not free. Collection resumes when the last
 pause ends and reclaims whatever cycles other code left meanwhile.
+
+A process that is about to exit has a last use for this: :func:`exit_with` moves every object to the
+permanent generation first, so the interpreter's final collection has nothing to walk.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 _lock = threading.Lock()
 _depth = 0
@@ -41,3 +46,13 @@ def paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _resume:
                 gc.enable()
+
+
+def exit_with(code: int) -> NoReturn:
+    """End a command-line process with ``code``. Its objects are frozen first (``gc.freeze``): the
+    collection the interpreter runs while shutting down then skips them, which took 0.07–0.1 s after a
+    harvest of 10 000 calls (0.02–0.03 s frozen). Memory is returned to the system by the exit itself; the
+    commands close their files and connections before they return, so nothing waits for a finaliser.
+    Only for the ``__main__`` of a process: anything frozen is never collected afterwards."""
+    gc.freeze()
+    sys.exit(code)

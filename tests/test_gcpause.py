@@ -100,3 +100,26 @@ def test_classifiers_leave_no_reference_cycles():
     done = subprocess.run([sys.executable, "-c", _CYCLES], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+_EXIT = """
+import atexit, gc
+from pipeline import gcpause
+kept = [[i] for i in range(1000)]
+atexit.register(lambda: print("frozen", gc.get_freeze_count() >= len(kept), flush=True))
+gcpause.exit_with(3)
+"""
+
+
+def test_exit_with_freezes_the_objects_and_keeps_the_exit_code():
+    """The last collection of an exiting command skips what was frozen; the command's code is its exit
+    status."""
+    done = subprocess.run([sys.executable, "-c", _EXIT], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert done.stdout.strip() == "frozen True"
+
+
+def test_the_aap_command_exits_with_the_status_of_its_command(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "export", "weekly", "--format", "nope",
+                           "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "nope" in done.stderr
