@@ -209,7 +209,7 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
     wall seconds)."""
     out = data_dir / "child-result.json"
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pipeline.bench", "--child", "--portal", portal_url, "--data-dir", str(data_dir),
+    cmd = [sys.executable, "-m", "pipeline.bench_child", "--portal", portal_url, "--data-dir", str(data_dir),
            "--now", now.isoformat(), "--out", str(out), *(f"--source={s}" for s in sources)]
     if profile:
         cmd[1:1] = ["-m", "cProfile", "-o", str(profile)]
@@ -224,29 +224,6 @@ def run_child_harvest(portal_url: str, sources: list[str], data_dir: Path, now: 
     result = json.loads(out.read_text(encoding="utf-8"))
     result["written"] = rows_written(paths(data_dir).warehouse, result["run_id"])  # not part of the timed run
     return result, sampler, wall
-
-
-def child_main(args: argparse.Namespace) -> int:
-    """The harvest child: one harvest against the portal, a JSON summary written to ``--out``."""
-    from pipeline import crawlserver
-
-    p = paths(args.data_dir)
-    crawlserver.start_unless_planned(p.raw_dir, args.sources)  # as `aap harvest` does: before its imports
-    from pipeline.run import demo_env, harvest
-    from spiders.demo import DEMO_SETTINGS
-
-    now = datetime.fromisoformat(args.now)
-    report = harvest(args.sources, paths=p, now=now, base_url_for=lambda s: f"{args.portal}/{s}",
-                     crawl_settings=DEMO_SETTINGS, crawl_env=demo_env())
-    summary = {"run_id": report.run_id, "seconds": report.seconds, "rows": report.rows(),
-               "export_errors": report.export_errors,
-               "items": sum(o.crawl.items for o in report.outcomes.values()),
-               "records": sum(o.transformed for o in report.outcomes.values()),
-               "skipped": sum(o.skipped for o in report.outcomes.values()),
-               "failed": [n for n, o in report.outcomes.items() if not o.crawl.ok],
-               "reasons": {n: o.crawl.reason for n, o in report.outcomes.items() if o.crawl.reason}}
-    Path(args.out).write_text(json.dumps(summary, default=str), encoding="utf-8")
-    return 0
 
 
 def rows_written(db: Path, run_id: str) -> dict[str, int]:
@@ -822,18 +799,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline.bench``: the bench, or (``--child``) one harvest for it."""
+    """``python -m pipeline.bench``: the bench (its timed harvests run ``pipeline.bench_child``)."""
     ap = argparse.ArgumentParser(prog="python -m pipeline.bench")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--portal")
-    ap.add_argument("--data-dir")
-    ap.add_argument("--now")
-    ap.add_argument("--out")
-    ap.add_argument("--source", action="append", dest="sources")
     add_arguments(ap)
     args = ap.parse_args(argv)
-    if args.child:
-        return child_main(args)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     return cmd_bench(args)
 

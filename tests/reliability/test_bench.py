@@ -106,3 +106,23 @@ def test_the_median_pair_is_chosen_by_its_ratio() -> None:
     assert median_pair(pairs[:1]) is pairs[0]
     with pytest.raises(ValueError):
         median_pair([])
+
+
+def test_the_timed_harvest_child_harvests_then_revalidates(tmp_path: Path) -> None:
+    """The process the bench times (``pipeline.bench_child``) against a small synthetic portal: a full
+    harvest, then a rerun that transforms nothing, with their JSON summaries as the bench reads them."""
+    from datetime import datetime
+
+    from pipeline.bench import ANCHOR, PortalProcess, run_child_harvest
+    from pipeline.settings import TIMEZONE
+
+    now = datetime.combine(ANCHOR, datetime.min.time(), TIMEZONE).replace(hour=8)
+    with PortalProcess(40, 1) as portal:
+        sources = portal.sources()
+        full, sampler, _ = run_child_harvest(portal.url, sources, tmp_path / "harvest", now)
+        rerun, _, _ = run_child_harvest(portal.url, sources, tmp_path / "harvest", now)
+    assert sampler is None
+    assert full["items"] == 40 and full["records"] == 40 and not full["failed"]
+    assert full["written"]["calls"] == 40 and not full["export_errors"]
+    assert rerun["items"] == 40 and rerun["records"] == 0 and rerun["skipped"] == 40
+    assert rerun["written"]["call_versions"] == 0
