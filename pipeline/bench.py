@@ -6,7 +6,7 @@ measures, in this order:
 1. **bare crawl** — the same spiders, requests and concurrency as a harvest, items discarded (no feed,
    no page store): what Scrapy alone costs;
 2. **full pipeline** — :func:`pipeline.run.harvest` (crawl + transforms + load + snapshot + weekly
-   exports) in a child process;
+   exports) in a child process (:mod:`pipeline.bench_child`, which imports what ``aap harvest`` does);
 3. **rerun, nothing changed** — the same harvest again: requests made, 304s, bytes the portal sent,
    rows the load wrote (each source whose pages all answer 304 is revalidated by the harvest itself,
    without a Scrapy crawl: :mod:`pipeline.revalidate`); then the rerun's crawls alone (on a copy of the
