@@ -23,7 +23,6 @@ Protocol, one JSON object per line: ``{"op": "run", "id", "argv", "env", "log"}`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import select
@@ -266,13 +265,12 @@ def catalogue(cache: Path | None = None) -> dict[str, dict[str, Any]]:
 
 
 def _spiders_code() -> str:
-    """Hash of the spiders' Python files (what the catalogue is drawn from)."""
+    """Hash of the spiders' Python files (what the catalogue is drawn from), as the page stores hash code
+    (``spiders.pages.files_hash``)."""
     import spiders
+    from spiders.pages import files_hash
 
-    digest = hashlib.sha256()
-    for path in sorted(Path(spiders.__file__).parent.rglob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return files_hash([str(p) for p in Path(spiders.__file__).parent.rglob("*.py")])
 
 
 def cached_catalogue(cache: Path) -> dict[str, dict[str, Any]] | None:
