@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from functools import lru_cache
@@ -14,57 +15,69 @@ _REPLACEMENTS = (
     ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u2026", "..."),
     ("\u20ac", " eur "), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "),
 )
-_REPLACED = re.compile("[" + "".join(re.escape(a) for a, _ in _REPLACEMENTS) + "]")
 _TAGS = re.compile(r"<[^>]{0,500}>")
 _ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
              "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
 _ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 
-def _latin1_tables() -> tuple[bytes, bytes, frozenset[str]]:
-    """What NFKD then ASCII-only does to each Latin-1 character, as a ``bytes.translate`` table and the
-    bytes it deletes; the few characters that become two or more letters ("½" → "12") are left to NFKD."""
+_REPLACE = dict(_REPLACEMENTS)
+
+
+def _fold_char(c: str) -> str:
+    """What ``fold`` makes of one character before lower-casing: its replacement, or its NFKD form kept
+    to ASCII (both act on each character alone: NFKD only reorders the combining marks it then drops)."""
+    return _REPLACE.get(c) or unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode("ascii")
+
+
+def _fold_unencodable(exc: UnicodeError) -> tuple[str, int]:
+    """The ``latin-1`` encoding error handler of ``fold``: characters beyond Latin-1 ("’", "œ", "€", "–")
+    are folded one by one, in the few places they occur."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(map(_fold_char, exc.object[exc.start:exc.end])), exc.end
+
+
+codecs.register_error("aap.fold", _fold_unencodable)
+
+
+def _latin1_tables() -> tuple[bytes, bytes, tuple[tuple[int, bytes, bytes], ...]]:
+    """``_fold_char`` of each Latin-1 character as a ``bytes.translate`` table, the bytes it deletes, and
+    the few that become two or more letters ("æ" → "ae", "½" → "12"): code, byte and what it becomes."""
     table = bytearray(range(256))
     delete = bytearray()
-    several = set()
+    several = []
     for code in range(256):
-        out = unicodedata.normalize("NFKD", chr(code)).encode("ascii", "ignore")
+        out = _fold_char(chr(code)).encode("ascii") if code >= 128 else bytes([code])
         if len(out) == 1:
             table[code] = out[0]
         elif not out:
             delete.append(code)
         else:
-            several.add(chr(code))
-    return bytes(table), bytes(delete), frozenset(several)
+            several.append((code, bytes([code]), out))
+    return bytes(table), bytes(delete), tuple(several)
 
 
 _LATIN1_TABLE, _LATIN1_DELETE, _LATIN1_SEVERAL = _latin1_tables()
 
 
-def _strip_accents(text: str) -> str:
-    """``unicodedata.normalize("NFKD", text)`` kept to ASCII. A Latin-1 text (most French text, once the
-    replacements are done) goes through a byte table: the same result, several times faster."""
-    try:
-        raw = text.encode("latin-1")
-    except UnicodeEncodeError:
-        raw = None
-    if raw is None or any(map(text.__contains__, _LATIN1_SEVERAL)):
-        return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return raw.translate(_LATIN1_TABLE, _LATIN1_DELETE).decode("ascii")
-
-
 @lru_cache(maxsize=512)
 def fold(text: str) -> str:
     """Lower-case ASCII: accents stripped, apostrophes/dashes unified, "€" spelled "eur", whitespace
-    collapsed. Cached: one record's texts are folded by several extractors."""
+    collapsed. Cached: one record's texts are folded by several extractors.
+
+    A text with accents is encoded to Latin-1 once: the characters beyond it go through the encoder's
+    error handler, the rest through a byte table; both give what the replacements then NFKD would."""
     if not text:
         return ""
     if not text.isascii():
-        if _REPLACED.search(text):
-            for a, b in _REPLACEMENTS:
-                if a in text:
-                    text = text.replace(a, b)
-        text = _strip_accents(text)
+        if "`" in text:  # an ASCII character replaced too (only in a text that is not ASCII)
+            text = text.replace("`", "'")
+        raw = text.encode("latin-1", "aap.fold")
+        for code, char, out in _LATIN1_SEVERAL:
+            if code in raw:  # an int: a bytes operand would first be tried as an int, at the cost of an error
+                raw = raw.replace(char, out)
+        text = raw.translate(_LATIN1_TABLE, _LATIN1_DELETE).decode("ascii")
     return " ".join(text.lower().split())
 
 
