@@ -8,7 +8,7 @@ DATA ?= data
 .PHONY: install demo test lint dagster bench chromium clean
 
 # the install compiles the transforms (setup.py): a changed source is compiled again
-$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard transforms/*.py)
+$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard transforms/*.py) pipeline/schema.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"

@@ -152,7 +152,9 @@ def canonical_url(url: str) -> str:
 
 
 def _is_loopback(host: str | None) -> bool:
-    return bool(host) and (host == "localhost" or host.startswith("127.") or host == "::1")
+    if not host:
+        return False
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def short_hash(*parts: Any, length: int = 16) -> str:
@@ -192,20 +194,26 @@ def validate_raw(item: Any) -> None:
         raise ValidationError(f"raw item has unknown fields {', '.join(unknown)}")
 
 
+#: single-valued fields and their vocabularies
+_VOCABULARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("source_level", SOURCE_LEVELS), ("deadline_kind", DEADLINE_KINDS), ("status", STATUSES),
+    ("ccas_eligibility", CCAS_CLASSES), ("perimeter_scale", PERIMETER_SCALES),
+)
+#: list fields and the vocabulary of their values
+_LIST_VOCABULARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("audiences", AUDIENCES), ("themes", THEMES), ("aid_types", AID_TYPES))
+
+
 def validate_record(rec: dict[str, Any]) -> None:
     """Raise ValidationError naming every problem of a record."""
     problems: list[str] = []
     for f in REQUIRED_FIELDS:
         if rec.get(f) in (None, "", []):
             problems.append(f"{f} is empty")
-    checks = (
-        ("source_level", SOURCE_LEVELS), ("deadline_kind", DEADLINE_KINDS), ("status", STATUSES),
-        ("ccas_eligibility", CCAS_CLASSES), ("perimeter_scale", PERIMETER_SCALES),
-    )
-    for field, vocab in checks:
+    for field, vocab in _VOCABULARIES:
         if rec.get(field) not in (None, "") and rec[field] not in vocab:
             problems.append(f"{field}={rec[field]!r} not in vocabulary")
-    for field, vocab in (("audiences", AUDIENCES), ("themes", THEMES), ("aid_types", AID_TYPES)):
+    for field, vocab in _LIST_VOCABULARIES:
         bad = [v for v in rec.get(field) or [] if v not in vocab]
         if bad:
             problems.append(f"{field} has unknown values {bad}")
@@ -216,14 +224,16 @@ def validate_record(rec: dict[str, Any]) -> None:
     for d in rec.get("deadlines") or []:
         if not _ISO_DATE.match(str(d)):
             problems.append(f"deadline {d!r} is not an ISO date")
-    amounts = []
+    amounts: list[Any] = []  # ints or floats
     for field in ("amount_min", "amount_max"):
         v = rec.get(field)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0):
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
             problems.append(f"{field}={v!r} is not a non-negative amount")
         else:
             amounts.append(v)
-    if len(amounts) == 2 and None not in amounts and amounts[0] > amounts[1]:
+    if len(amounts) == 2 and amounts[0] > amounts[1]:
         problems.append("amount_min > amount_max")
     url = str(rec.get("url") or "")
     if url and not url.startswith(("http://", "https://")):

@@ -296,7 +296,9 @@ def test_records_checked_by_the_transforms_are_not_checked_again(db, monkeypatch
     assert "in the batch of" in reasons["elsewhere"] and "duplicate id" in reasons["ok"]
 
 
-def test_to_record_runs_the_storage_check(monkeypatch):
+def test_to_record_runs_the_storage_check():
+    """A record that the warehouse could not store (here: a raw payload that is a string, not a JSON object)
+    is refused by ``to_record`` with the storage check's reason."""
     from datetime import date
 
     from pipeline import schema
@@ -306,9 +308,10 @@ def test_to_record_runs_the_storage_check(monkeypatch):
             "url": "https://les-aides.nouvelle-aquitaine.fr/fiches/x1", "title": "Appel à projets Bien vieillir"}
     meta = {"source_level": "regional", "funder": "Région Nouvelle-Aquitaine", "perimeter": None}
     assert normalize.to_record(item, meta, date(2026, 11, 23))["native_id"] == "x1"
-    monkeypatch.setattr(schema, "record_problem", lambda rec: "deadlines is not a list of text")
-    with pytest.raises(schema.ValidationError, match="deadlines is not a list of text"):
-        normalize.to_record(item, meta, date(2026, 11, 23))
+    assert schema.record_problem({**normalize.to_record(item, meta, date(2026, 11, 23)), "raw": "<p>x</p>"}) \
+        == "raw is str, not a JSON object or list"
+    with pytest.raises(schema.ValidationError, match="raw is str, not a JSON object or list"):
+        normalize.to_record({**item, "raw": "<p>fiche</p>"}, meta, date(2026, 11, 23))
 
 
 def test_last_durations_are_the_latest_crawl_of_each_source(db):
