@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from datetime import date
+from json.encoder import encode_basestring as _encode_text
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -157,8 +158,45 @@ def _is_loopback(host: str | None) -> bool:
     return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
+_INF = float("inf")
+
+
+def _json_text(value: Any) -> str | None:
+    """``json.dumps(value, ensure_ascii=False)`` of text, numbers, None and lists or tuples of them,
+    written directly (the encoder's set-up costs more than a record's fields); None for any other value."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    kind = type(value)
+    if kind is str:
+        return _encode_text(value)
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (_INF, -_INF):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is list or kind is tuple:
+        items = []
+        for item in value:
+            text = _json_text(item)
+            if text is None:
+                return None
+            items.append(text)
+        return "[" + ", ".join(items) + "]"
+    return None
+
+
 def short_hash(*parts: Any, length: int = 16) -> str:
-    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    """Hex SHA-256 of the JSON of ``parts`` (keys sorted, text kept as it is, other objects as ``str``)."""
+    payload = _json_text(parts)
+    if payload is None:
+        payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
 
 

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from pipeline import schema
 
@@ -105,3 +107,43 @@ def test_bad_amounts_are_reasons_not_crashes(lo, hi, problem):
     rec = {**_valid(), "amount_min": lo, "amount_max": hi}
     with pytest.raises(schema.ValidationError, match=re.escape(problem)):
         schema.validate_record(rec)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+    | st.sampled_from(["Appel à projets « Bien vieillir » – 2026 d’été\n\t\"x\"\\", "€", "\u2028", "\x00"])
+    | st.dates(),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(JSON_VALUES, max_size=6))
+@example([float("-inf"), float("inf"), float("nan"), -0.0, 1e16, 150000.0, 3, True, False, None])
+@example([["aînés", "ccas"], ("2026-03-31",), [], "Réf. « 12 »", 10**20])
+def test_short_hash_is_the_hash_of_the_json_text(parts):
+    """The hashes write the JSON of plain values themselves; the bytes hashed must stay those of
+    ``json.dumps``, or every stored call would look changed at the next harvest."""
+    import hashlib
+    import json
+
+    payload = json.dumps(tuple(parts), sort_keys=True, ensure_ascii=False, default=str)
+    assert schema.short_hash(*parts, length=64) == hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def test_hashes_of_a_record_did_not_change():
+    """Hashes stored by earlier harvests stay valid: a record's hashes, computed by ``json.dumps``."""
+    import hashlib
+    import json
+
+    rec = {**_valid(), "summary": "Soutien aux CCAS – « Bien vieillir »", "deadlines": ["2026-03-31"],
+           "amount_min": 5000.0, "amount_max": 150000, "is_call_for_projects": True, "themes": []}
+
+    def reference(fields):
+        payload = json.dumps(tuple(rec.get(f) for f in fields), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    assert schema.content_hash(rec) == reference(schema.CONTENT_FIELDS)
+    assert schema.calendar_hash(rec) == reference(schema.CALENDAR_FIELDS)
