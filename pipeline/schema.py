@@ -73,6 +73,7 @@ RAW_FIELDS = (
     "raw",               # the source record as received (dict), or the relevant page fragment
 )
 RAW_REQUIRED = ("source", "url", "title")
+_RAW_FIELD_SET = frozenset(RAW_FIELDS)
 
 # --- records (transform output, warehouse input) -------------------------------------------------
 
@@ -227,8 +228,8 @@ def validate_raw(item: Any) -> None:
     missing = [f for f in RAW_REQUIRED if not str(item.get(f) or "").strip()]
     if missing:
         raise ValidationError(f"raw item lacks {', '.join(missing)}")
-    unknown = sorted(set(item) - set(RAW_FIELDS))
-    if unknown:
+    if not _RAW_FIELD_SET.issuperset(item):
+        unknown = sorted(set(item) - _RAW_FIELD_SET)
         raise ValidationError(f"raw item has unknown fields {', '.join(unknown)}")
 
 
