@@ -24,7 +24,6 @@ _CLASSIFY = """
 import json, sys
 from datetime import date
 import transforms
-from pipeline import compiled
 from transforms.classify import benchmark_records, classify_line
 from transforms.evaluate import DEFAULT_CORPUS, load_corpus
 inputs = [c["input"] for c in load_corpus(DEFAULT_CORPUS)]
