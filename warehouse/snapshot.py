@@ -28,7 +28,7 @@ def publish(db_path: str | Path, snapshot_path: str | Path, *, checkpointed: boo
         raise WarehouseError("the snapshot must be another file than the warehouse")
     if not db_path.exists():
         raise WarehouseError(f"no warehouse at {db_path}: run a harvest first")
-    if not (checkpointed and not db_path.with_name(db_path.name + ".wal").exists()):
+    if not checkpointed or db_path.with_name(db_path.name + ".wal").exists():
         con = connect(db_path)          # applies pending migrations, then folds the WAL into the file
         try:
             con.execute("CHECKPOINT")
