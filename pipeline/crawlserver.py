@@ -37,9 +37,18 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import IO, Any
 
+#: packages that itemadapter (under Scrapy) imports only to accept their objects as items. Our spiders
+#: yield dicts, and pydantic (installed for Dagster, with Cython behind its v1 module) would weigh 7 MB in
+#: the server and again in each crawl forked from it; the server marks them absent before Scrapy loads.
+ITEM_LIBRARIES_UNUSED = ("pydantic",)
+
 
 def _preload() -> dict[str, Any]:
-    """Import Scrapy and every spider; returns the sources' catalogue (``spiders.registry.catalogue``)."""
+    """Import Scrapy and every spider; returns the sources' catalogue (``spiders.registry.catalogue``).
+    Only called in the server's own process: the packages of :data:`ITEM_LIBRARIES_UNUSED` are made
+    unimportable there."""
+    for name in ITEM_LIBRARIES_UNUSED:
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]
     from pipeline.crawl import import_scrapy_first
 
     import_scrapy_first()

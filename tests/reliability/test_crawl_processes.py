@@ -85,3 +85,17 @@ def test_a_harvest_process_never_imports_scrapy(tmp_path: Path) -> None:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["records"] > 0
     assert not result["scrapy"] and not result["twisted"]
+
+
+def test_the_server_and_its_crawls_leave_out_pydantic(tmp_path: Path) -> None:
+    """itemadapter imports pydantic when it is installed (Dagster needs it) to accept pydantic models as
+    items; the spiders yield dicts, so the server, and each crawl forked from it, does without it."""
+    out = tmp_path / "raw" / "grand_est.jsonl"
+    with SyntheticPortal({"grand_est": 3}, seed=3) as portal:
+        result = run_crawl("grand_est", out, base_url=portal.base_url("grand_est"), settings=DEMO_SETTINGS)
+    assert result.ok and result.items == 3
+    server = crawlserver._client
+    assert server is not None and server.alive()
+    maps = Path(f"/proc/{server.proc.pid}/maps").read_text(encoding="ascii", errors="replace")
+    assert "twisted" in maps or "_cffi_backend" in maps or "lxml" in maps  # Scrapy's own libraries are there
+    assert "pydantic_core" not in maps
