@@ -16,39 +16,39 @@ import json
 import re
 from datetime import date
 from json.encoder import encode_basestring as _encode_text
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # --- closed vocabularies -------------------------------------------------------------------------
 
-SOURCE_LEVELS = ("europe", "national", "regional", "departmental", "local")
-PLATFORMS = ("sedia", "at_format", "opendatasoft", "rss_detail", "html_list_detail", "json_api")
-DEADLINE_KINDS = ("single", "multiple", "rolling", "unknown")
-STATUSES = ("forthcoming", "open", "closing_soon", "closed", "rolling", "unknown")
+SOURCE_LEVELS: Final = ("europe", "national", "regional", "departmental", "local")
+PLATFORMS: Final = ("sedia", "at_format", "opendatasoft", "rss_detail", "html_list_detail", "json_api")
+DEADLINE_KINDS: Final = ("single", "multiple", "rolling", "unknown")
+STATUSES: Final = ("forthcoming", "open", "closing_soon", "closed", "rolling", "unknown")
 #: calls that vanished from their source's feed; set by the warehouse only, never by transforms
-WAREHOUSE_STATUSES = STATUSES + ("withdrawn",)
-CCAS_CLASSES = ("explicit", "likely", "via_commune", "not_eligible", "unknown")
+WAREHOUSE_STATUSES: Final = STATUSES + ("withdrawn",)
+CCAS_CLASSES: Final = ("explicit", "likely", "via_commune", "not_eligible", "unknown")
 #: Aides-territoires audiences, plus our own ``ccas`` and ``cias``
-AUDIENCES = (
+AUDIENCES: Final = (
     "commune", "epci", "department", "region", "special", "association", "private_person", "farmer",
     "private_sector", "public_cies", "public_org", "researcher", "ccas", "cias",
 )
-AID_TYPES = (
+AID_TYPES: Final = (
     "grant", "loan", "recoverable_advance", "cee", "other", "technical_engineering",
     "financial_engineering", "legal_engineering",
 )
-THEMES = (
+THEMES: Final = (
     "solidarites-lien-social", "urbanisme-logement-amenagement", "culture-patrimoine-sports",
     "nature-environnement-risques", "developpement-economique", "mobilite-transports",
     "energies-dechets", "eau-milieux-aquatiques", "fonctions-support",
 )
-PERIMETER_SCALES = ("europe", "national", "region", "department", "epci", "commune", "other")
-CLOSING_SOON_DAYS = 14
+PERIMETER_SCALES: Final = ("europe", "national", "region", "department", "epci", "commune", "other")
+CLOSING_SOON_DAYS: Final = 14
 
 # --- raw items (spider output) -------------------------------------------------------------------
 
 #: fields a spider may set; ``source``, ``native_id``, ``url`` and ``title`` are required
-RAW_FIELDS = (
+RAW_FIELDS: Final = (
     "source",            # spider name
     "native_id",         # the portal's own identifier (or None: the canonical URL is hashed)
     "url",               # canonical public URL of the call (the live portal's, even in demo mode)
@@ -72,12 +72,12 @@ RAW_FIELDS = (
     "fetched_at",        # ISO datetime of the response
     "raw",               # the source record as received (dict), or the relevant page fragment
 )
-RAW_REQUIRED = ("source", "url", "title")
-_RAW_FIELD_SET = frozenset(RAW_FIELDS)
+RAW_REQUIRED: Final = ("source", "url", "title")
+_RAW_FIELD_SET: Final = frozenset(RAW_FIELDS)
 
 # --- records (transform output, warehouse input) -------------------------------------------------
 
-RECORD_FIELDS = (
+RECORD_FIELDS: Final = (
     "id", "source", "source_level", "native_id", "url", "application_url", "title", "summary",
     "description", "eligibility_text", "deadline_text", "funder", "programme",
     "perimeter_scale", "perimeter_regions", "perimeter_departments", "perimeter_label",
@@ -87,16 +87,16 @@ RECORD_FIELDS = (
     "is_call_for_projects", "unmapped_labels", "content_hash", "calendar_hash", "raw",
 )
 #: fields whose change is a *calendar* change (versioned, not flagged)
-CALENDAR_FIELDS = ("opens_on", "deadlines", "deadline_time", "deadline_kind")
+CALENDAR_FIELDS: Final = ("opens_on", "deadlines", "deadline_time", "deadline_kind")
 #: fields whose change is a *content* change (versioned and flagged)
-CONTENT_FIELDS = (
+CONTENT_FIELDS: Final = (
     "url", "application_url", "title", "summary", "description", "eligibility_text", "deadline_text",
     "funder", "programme", "perimeter_scale", "perimeter_regions", "perimeter_departments",
     "perimeter_label", "audiences", "ccas_eligibility", "themes", "categories", "aid_types",
     "amount_min", "amount_max", "is_call_for_projects",
 )
 #: fields every stored record must have non-empty (quarantine otherwise)
-REQUIRED_FIELDS = ("id", "source", "source_level", "url", "title", "deadline_kind", "status",
+REQUIRED_FIELDS: Final = ("id", "source", "source_level", "url", "title", "deadline_kind", "status",
                    "ccas_eligibility", "funder", "perimeter_scale")
 
 
@@ -106,11 +106,11 @@ class ValidationError(ValueError):
 
 # --- identity and hashing -------------------------------------------------------------------------
 
-_TRACKING = re.compile(r"^(utm_|xtor$|fbclid$|gclid$|mc_)")
+_TRACKING: Final = re.compile(r"^(utm_|xtor$|fbclid$|gclid$|mc_)")
 
 
 #: an http(s) URL with a plain host, no port, user, query or fragment: its canonical form needs no parsing
-_PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(/[^?#@\s\x00-\x1f\x7f]*)?")
+_PLAIN_URL: Final = re.compile(r"https?://([A-Za-z0-9.-]+)(/[^?#@\s\x00-\x1f\x7f]*)?")
 
 
 def compute_status(kind: str, deadlines: list[str] | list[date], opens_on: str | date | None,
@@ -159,7 +159,7 @@ def _is_loopback(host: str | None) -> bool:
     return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
-_INF = float("inf")
+_INF: Final = float("inf")
 
 
 def _json_text(value: Any) -> str | None:
@@ -218,7 +218,7 @@ def calendar_hash(record: dict[str, Any]) -> str:
 
 # --- validation -----------------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def validate_raw(item: Any) -> None:
@@ -234,12 +234,12 @@ def validate_raw(item: Any) -> None:
 
 
 #: single-valued fields and their vocabularies
-_VOCABULARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+_VOCABULARIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("source_level", SOURCE_LEVELS), ("deadline_kind", DEADLINE_KINDS), ("status", STATUSES),
     ("ccas_eligibility", CCAS_CLASSES), ("perimeter_scale", PERIMETER_SCALES),
 )
 #: list fields and the vocabulary of their values
-_LIST_VOCABULARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+_LIST_VOCABULARIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("audiences", AUDIENCES), ("themes", THEMES), ("aid_types", AID_TYPES))
 
 
@@ -282,17 +282,17 @@ def validate_record(rec: dict[str, Any]) -> None:
 
 
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
-LIST_FIELDS = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
+LIST_FIELDS: Final = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
                "perimeter_departments", "deadline_flags", "unmapped_labels")
 #: structured record fields (objects or lists), stored as JSON
-JSON_FIELDS = ("theme_evidence", "raw")
+JSON_FIELDS: Final = ("theme_evidence", "raw")
 #: text record fields (``native_id`` may also be a number: it is stored as text)
-TEXT_FIELDS = tuple(f for f in RECORD_FIELDS
+TEXT_FIELDS: Final = tuple(f for f in RECORD_FIELDS
                     if f not in LIST_FIELDS + JSON_FIELDS
                     + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
-_FIELD_SET = frozenset(RECORD_FIELDS)
-_HEX = frozenset("0123456789abcdef")
-_IS_TEXT = str.__instancecheck__
+_FIELD_SET: Final = frozenset(RECORD_FIELDS)
+_HEX: Final = frozenset("0123456789abcdef")
+_IS_TEXT: Final = str.__instancecheck__
 
 
 def record_problem(rec: dict[str, Any]) -> str | None:

@@ -10,43 +10,44 @@ both. A lone amount without a bound word is read as a ceiling (amount_max).
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from transforms.text import fold
 
-_NUMBER = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
-_UNIT = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
+_NUMBER: Final = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
+_UNIT: Final = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
          r"\s+(?:d'euros?|€|eur\b))")
-_AMOUNT = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
+_AMOUNT: Final = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
 #: where an amount can start: a run of digits or "eur" (a character class first lets the regex engine skip
 #: to the candidates)
-_AMOUNT_START = re.compile(r"[0-9e](?:(?<=[0-9])[0-9]*|(?<=e)ur)")
-_MIN_CUE = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
+_AMOUNT_START: Final = re.compile(r"[0-9e](?:(?<=[0-9])[0-9]*|(?<=e)ur)")
+_MIN_CUE: Final = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
                       r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
-_MAX_CUE = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
+_MAX_CUE: Final = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
                       r"\bn'excedant pas\b|\bne pouvant (?:pas )?exceder\b|\bau plus\b|\bpeut atteindre\b|"
                       r"\bpouvant aller jusqu'a\b|\binferieure? (?:ou egale? )?a\b|\blimitee? a\b|\bmaxi\b|"
                       r"\bup to\b)[^€\d]{0,20}$")
-_FIXED_CUE = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontant unique\b|\bprime de\b)"
+_FIXED_CUE: Final = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontant unique\b|\bprime de\b)"
                         r"[^€\d]{0,20}$")
-_RANGE_MID = re.compile(r"^\s*(?:et|a|-|–)\s*$")
+_RANGE_MID: Final = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 # amounts that describe something other than the aid: project cost floors, total budgets of programmes
 #: an amount closer to one of these words than to an aid word describes the project, not the aid
-_AID_WORD = re.compile(r"\b(?:aide|subventions?|plafon\w*|prime|financement|dotation|bourse|soutien|"
+_AID_WORD: Final = re.compile(r"\b(?:aide|subventions?|plafon\w*|prime|financement|dotation|bourse|soutien|"
                        r"contribution|grant|maximum|maximale?|jusqu'a|forfait\w*)\b")
-_CONTEXT_ANCHORS = ("cout", "depense", "investissement", "budget", "enveloppe", "chiffre d'affaires", "capital",
+_CONTEXT_ANCHORS: Final = ("cout", "depense", "investissement", "budget", "enveloppe", "chiffre d'affaires", "capital",
                     "consacre", "dotation globale", "fonds dote")
-_CONTEXT_SKIP = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
+_CONTEXT_SKIP: Final = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
                            r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
                            r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
-_MIN_AFTER = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
+_MIN_AFTER: Final = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
 #: the unit-less lower bound written just before an amount: "entre 5 000 et", "de 5 000 à", "5 000 -"
-_BARE_LOW = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")
+_BARE_LOW: Final = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")
 #: "eur", "euro", "euros" as a word, in lower-cased text (the literal first is found fast; the lookbehind
 #: is the word boundary before it)
-_EURO_WORD = re.compile(r"eur(?<!\weur)(?:os?)?\b")
+_EURO_WORD: Final = re.compile(r"eur(?<!\weur)(?:os?)?\b")
 #: "3.000", "1.250.000": dots as thousands separators
-_DOTTED_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
-_MULT = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
+_DOTTED_THOUSANDS: Final = re.compile(r"\d{1,3}(?:\.\d{3})+")
+_MULT: Final = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 
 def _value(num: str, unit: str) -> float | None:

@@ -9,18 +9,19 @@ call ("hors appel à projets", "lauréats de l'AAP …") are not enough on their
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from transforms.text import fold
 
 # each branch starts with its literal letter and then checks the word boundary before it (``a(?<!\wa)`` is
 # ``\ba``), so that the regex engine jumps from one "a" or "c" to the next instead of trying every position
-_PHRASE = re.compile(
+_PHRASE: Final = re.compile(
     r"a(?<!\wa)(?:ppels? (?:a|aux) (?:projets?|candidatures?|propositions?|manifestations? d'interet|initiatives?|"
     r"idees|communs|dossiers?|contributions?)\b|ppels? (?:a|aux) manifestation\b|ppel a projets?\b|ppels? ouverts?\b)"
     r"|c(?<!\wc)(?:all for (?:proposals|projects|applications)\b|alls? for proposals\b)"
 )
-_ACRONYM = re.compile(r"(?<![\w-])(?:AAP|AMI|AMII|AAC)(?![\w-])")
-_NEGATED = re.compile(
+_ACRONYM: Final = re.compile(r"(?<![\w-])(?:AAP|AMI|AMII|AAC)(?![\w-])")
+_NEGATED: Final = re.compile(
     r"(?:hors|en dehors d'un|sans|n'est pas un|ne constitue pas un|pas d')\s*(?:l'|un |d')?\s*$|"
     r"(?:laureats?|retenus?|selectionnes?) (?:de|du|dans le cadre de) (?:l'|la |le )?\s*$"
 )
@@ -68,4 +69,4 @@ def is_call_for_projects(title: str | None, summary: str | None = None, descript
     return bool(_SELF_REFERENCE.search(folded)) and bool(_PHRASE.search(folded))
 
 
-_SELF_REFERENCE = re.compile(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)")
+_SELF_REFERENCE: Final = re.compile(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)")

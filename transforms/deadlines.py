@@ -17,15 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
 from transforms.text import KeywordMatcher, fold, one_line, segments
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS: Final = ZoneInfo("Europe/Paris")
 
-_MONTHS = {
+_MONTHS: Final = {
     "janvier": 1, "janv": 1, "jan": 1, "january": 1,
     "fevrier": 2, "fevr": 2, "fev": 2, "february": 2, "feb": 2,
     "mars": 3, "march": 3, "mar": 3,
@@ -39,31 +39,31 @@ _MONTHS = {
     "novembre": 11, "nov": 11, "november": 11,
     "decembre": 12, "dec": 12, "december": 12,
 }
-_WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
+_WEEKDAYS: Final = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
              "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
              "sunday": 6}
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WD_RE = "|".join(_WEEKDAYS)
+_MONTH_RE: Final = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WD_RE: Final = "|".join(_WEEKDAYS)
 
 # a date in words: "mercredi 11 fevrier", "1er septembre 2025", "5 decembre 2016", "27 fevr. 2024"
-_WORD_DATE_CORE = (
+_WORD_DATE_CORE: Final = (
     rf"(?P<d>\d{{1,2}}|premier)(?:\s?er|\s?eme|e)?\s*(?P<m>{_MONTH_RE})\b\.?"
     r"(?:\s*,?\s*(?P<y>(?:19|20)\d{2})\b)?(?P<prochain>\s+prochain)?"
 )
-_WORD_DATE = rf"(?:(?P<wd>{_WD_RE})\s+)?{_WORD_DATE_CORE}"
+_WORD_DATE: Final = rf"(?:(?P<wd>{_WD_RE})\s+)?{_WORD_DATE_CORE}"
 # numeric: 16.09.2020, 08/11/2025, 16-09-20
-_NUM_DATE = r"(?<![\d/.])(?P<nd>\d{1,2})\s?[./-]\s?(?P<nm>\d{1,2})\s?[./-]\s?(?P<ny>(?:19|20)\d{2}|\d{2})(?![\d/])"
+_NUM_DATE: Final = r"(?<![\d/.])(?P<nd>\d{1,2})\s?[./-]\s?(?P<nm>\d{1,2})\s?[./-]\s?(?P<ny>(?:19|20)\d{2}|\d{2})(?![\d/])"
 # ISO: 2025-01-17 (optionally a time, handled by the structured parser when given as a value)
-_ISO_DATE = r"(?<!\d)(?P<iy>(?:19|20)\d{2})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)"
+_ISO_DATE: Final = r"(?<!\d)(?P<iy>(?:19|20)\d{2})-(?P<im>\d{2})-(?P<id>\d{2})(?!\d)"
 # "du 4 au 17 janvier 2025": a bare day that borrows the month/year of the date after it
-_BARE_DAY = r"(?<=\bdu )(?P<bd>\d{1,2}|1er)(?=\s+(?:au|-)\s+(?:le\s+)?\d)"
-_DATE = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
+_BARE_DAY: Final = r"(?<=\bdu )(?P<bd>\d{1,2}|1er)(?=\s+(?:au|-)\s+(?:le\s+)?\d)"
+_DATE: Final = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # the same, tried only where a date can start (a digit run or "premier"): much faster than a scan
-_DATE_AT = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
+_DATE_AT: Final = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # (a character class first lets the regex engine skip to the candidates: same matches as "[0-9]+|premier")
-_DATE_START = re.compile(r"[0-9p](?:(?<=[0-9])[0-9]*|(?<=p)remier)")
-_PREMIER_WORD = re.compile(r"\bpremier\b")
-_WD_BEFORE = re.compile(rf"\b({_WD_RE})\s+$")
+_DATE_START: Final = re.compile(r"[0-9p](?:(?<=[0-9])[0-9]*|(?<=p)remier)")
+_PREMIER_WORD: Final = re.compile(r"\bpremier\b")
+_WD_BEFORE: Final = re.compile(rf"\b({_WD_RE})\s+$")
 
 
 class _DateMatch:
@@ -108,14 +108,14 @@ def _find_dates(seg: str) -> list[_DateMatch]:
         end = m.end()
     return out
 
-_TIME = re.compile(
+_TIME: Final = re.compile(
     r"[^0-9]{0,25}?(?:(?P<h>\d{1,2})\s?(?:h|:)\s?(?P<mi>\d{2})?(?!\d)|(?P<midi>\bmidi\b)|(?P<minuit>\bminuit\b))"
 )
-_RANGE_JOIN = re.compile(r"^\s*(?:\)|,)?\s*(?:au|-|et le|et|jusqu'au|a)\s*(?:le\s+)?$")
-_RANGE_START = re.compile(r"(?:\bdu|\bdepuis le|\bentre le|\ba partir du|\bouvert[e]? du|\bde)\s*$")
+_RANGE_JOIN: Final = re.compile(r"^\s*(?:\)|,)?\s*(?:au|-|et le|et|jusqu'au|a)\s*(?:le\s+)?$")
+_RANGE_START: Final = re.compile(r"(?:\bdu|\bdepuis le|\bentre le|\ba partir du|\bouvert[e]? du|\bde)\s*$")
 
 # cue words, in folded text; order inside an alternation matters (longer/more specific first)
-_CUES: dict[str, tuple[str, ...]] = {
+_CUES: Final[dict[str, tuple[str, ...]]] = {
     "extension": (
         r"prolong\w*", r"report\w*", r"repouss\w*", r"decal\w*", r"nouvelle date", r"extended",
     ),
@@ -159,9 +159,9 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"tour",
     ),
 }
-_CUES_MATCHER = KeywordMatcher([(rf"{p}\b" if not p.endswith("*") else p, role)
+_CUES_MATCHER: Final = KeywordMatcher([(rf"{p}\b" if not p.endswith("*") else p, role)
                                  for role, pats in _CUES.items() for p in pats])
-_ROLLING = KeywordMatcher([(p, "rolling") for p in (
+_ROLLING: Final = KeywordMatcher([(p, "rolling") for p in (
     r"au fil de l'eau", r"toute l'annee", r"tout au long de l'annee", r"en continu",
     r"(?<!commission )(?<!commissions )permanent\w*", r"epuisement (?:des |de l'|du |de la )\w+",
     r"dans la limite des (?:credits|fonds|enveloppes?)", r"sans date limite", r"pas de date limite",
@@ -170,13 +170,13 @@ _ROLLING = KeywordMatcher([(p, "rolling") for p in (
     r"ongoing", r"continuously open", r"rolling basis", r"de maniere continue", r"ouverte? toute",
 )], anchors=("fil de l", "annee", "continu", "permanen", "epuisement", "limite des", "date limite", "moment",
              "guichet", "libre", "cloture", "ongoing", "rolling", "toute"))
-_TEXT_CLOSED = re.compile(r"\b(?:clotur(?:e|ee|es)|termine(?:e)?|ferme(?:e)?|expire(?:e)?|clos)\b")
-_CLOSED_ANCHORS = ("clotur", "termin", "ferme", "expir", "clos")
-_FORTHCOMING_ANCHORS = ("venir", "prochainement", "bientot")
-_TEXT_FORTHCOMING = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
+_TEXT_CLOSED: Final = re.compile(r"\b(?:clotur(?:e|ee|es)|termine(?:e)?|ferme(?:e)?|expire(?:e)?|clos)\b")
+_CLOSED_ANCHORS: Final = ("clotur", "termin", "ferme", "expir", "clos")
+_FORTHCOMING_ANCHORS: Final = ("venir", "prochainement", "bientot")
+_TEXT_FORTHCOMING: Final = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
 
 #: a portal's status word → status (first matching word wins; "Open For Submission", "Clôturé", "À venir")
-_STATUS_WORDS = re.compile(r"\b(?:(?P<closed>clos\w*|clotur\w*|closed|ferme\w*|termine\w*|expire\w*|archiv\w*|"
+_STATUS_WORDS: Final = re.compile(r"\b(?:(?P<closed>clos\w*|clotur\w*|closed|ferme\w*|termine\w*|expire\w*|archiv\w*|"
                            r"ended|past)|(?P<forthcoming>a venir|forthcoming|prochainement|bientot|upcoming)|"
                            r"(?P<rolling>en continu|permanent\w*|continuously open)|"
                            r"(?P<open>open\w*|ouvert\w*|en cours|actif|active))\b")
@@ -208,8 +208,8 @@ class _Found:
 # --- structured values ----------------------------------------------------------------------------
 
 #: the two written forms a structured date may take besides an ISO timestamp
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_NUMERIC_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_ISO_DAY: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC_DAY: Final = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
 
 def parse_structured_date(value: object) -> date | None:
@@ -266,7 +266,7 @@ def _structured_list(values: object, flags: list[str]) -> list[date]:
 # --- text -----------------------------------------------------------------------------------------
 
 #: flag of a calendar that read a date written without its year (the year comes from the run date)
-YEAR_INFERRED = "year_inferred"
+YEAR_INFERRED: Final = "year_inferred"
 
 
 def _infer_year(day: int, month: int, weekday: int | None, as_of: date, prochain: bool,
@@ -319,7 +319,7 @@ def _time_after(folded: str, end: int) -> str | None:
     return f"{h:02d}:{mi:02d}"
 
 
-_STRONG = ("deadline", "open", "distractor", "extension")
+_STRONG: Final = ("deadline", "open", "distractor", "extension")
 
 
 def _role_for(cues: list[tuple[int, int, str]], start: int, end: int, default: str) -> str:
@@ -419,8 +419,8 @@ def _parse_segment(seg: str, si: int, as_of: date, strict: bool, flags: list[str
     return found
 
 
-_DIGIT = re.compile(r"[0-9]")
-_PREMIER = re.compile(r"[Pp]remier|PREMIER")
+_DIGIT: Final = re.compile(r"[0-9]")
+_PREMIER: Final = re.compile(r"[Pp]remier|PREMIER")
 
 
 def _maybe_date(s: str) -> bool:
@@ -430,7 +430,7 @@ def _maybe_date(s: str) -> bool:
 
 
 #: words one of which a heading that announces dates holds (in lower case, accented or not)
-_HEADING_WORDS = ("limite", "clôtur", "clotur", "dépôt", "depôt", "dépot", "depot", "date", "échéance",
+_HEADING_WORDS: Final = ("limite", "clôtur", "clotur", "dépôt", "depôt", "dépot", "depot", "date", "échéance",
                   "écheance", "echéance", "echeance", "ouverture", "candidat", "calendrier", "deadline", "vague",
                   "session")
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from transforms.text import KeywordMatcher, fold, fold_label, one_line, segments, split_alternatives
 
 # mention patterns → (group, audiences); groups: ccas, likely:<rule>, commune, deptregion, other:<kind>
-_MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
+_MENTIONS: Final[list[tuple[str, str, tuple[str, ...]]]] = [
     (r"\bc\.?\s?c\.?\s?i\.?\s?a\.?\s?s\b", "ccas", ("ccas", "cias")),
     (r"\bc\.?\s?c\.?\s?a\.?\s?s\b", "ccas", ("ccas",)),
     (r"\bc\.?\s?i\.?\s?a\.?\s?s\b", "ccas", ("cias",)),
@@ -93,16 +93,16 @@ _MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     (r"\buniversities\b|\bresearch organi[sz]ations?\b|\bhigher education institutions?\b", "other:research",
      ("researcher",)),
 ]
-_MENTION_MATCHER = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTIONS)
+_MENTION_MATCHER: Final = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTIONS)
                                    if not (g == "ccas" and p.startswith(r"\bc\."))])
 #: the acronyms (CCAS, CIAS, CCIAS, with or without dots), one group each; no two can match at one place
-_CCAS_INDEX = [i for i, (p, g, _) in enumerate(_MENTIONS) if g == "ccas" and p.startswith(r"\bc\.")]
-_CCAS_ACRONYMS = re.compile("|".join(f"({_MENTIONS[i][0]})" for i in _CCAS_INDEX))
+_CCAS_INDEX: Final = [i for i, (p, g, _) in enumerate(_MENTIONS) if g == "ccas" and p.startswith(r"\bc\.")]
+_CCAS_ACRONYMS: Final = re.compile("|".join(f"({_MENTIONS[i][0]})" for i in _CCAS_INDEX))
 #: whether a text names one of them: the same patterns with the leading "\bc" written "c(?<!\wc)", so that
 #: the regex engine jumps from one "c" to the next instead of trying every position
-_CCAS_ANY = re.compile("c(?<!\\wc)(?:" + "|".join(_MENTIONS[i][0].removeprefix(r"\bc") for i in _CCAS_INDEX) + ")")
+_CCAS_ANY: Final = re.compile("c(?<!\\wc)(?:" + "|".join(_MENTIONS[i][0].removeprefix(r"\bc") for i in _CCAS_INDEX) + ")")
 
-_APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
+_APPLICANT_CUE: Final = KeywordMatcher([(p, "applicant") for p in split_alternatives(
     r"eligib\w*|beneficiaires?|peu(?:vent|t) (?:candidater|deposer|repondre|postuler|beneficier|presenter|"
     r"solliciter|porter|etre porte|faire une demande|demander|concourir|soumettre)|porteurs? de projets?|"
     r"porte(?:e|s|es)? par|qui peut|pour qui|destinataires?|ouvert(?:e|s|es)? (?:aux|a)\b|adresse (?:aux|a)\b|"
@@ -112,32 +112,32 @@ _APPLICANT_CUE = KeywordMatcher([(p, "applicant") for p in split_alternatives(
     r"seul(?:e|s|es)? (?:les|la|le)|concerne(?:s|es)?\s*:|must be|pour les (?:ccas|cias)\b|aux (?:ccas|cias)\b"
 )], anchors=("eligib", "benefic", "peu", "porte", "qui", "destin", "ouvert", "adresse", "candidat", "structure",
              "reserve", "demandeur", "public", "condition", "appl", "seul", "concerne", "must", "ccas", "cias"))
-_NEG_PREFIX = re.compile(
+_NEG_PREFIX: Final = re.compile(
     r"a l'exclusion (?:des|de|du)|\bsauf\b|\bhormis\b|\bexcepte\b|\ba l'exception (?:des|de|du)|\bhors\b|"
     r"(?:ne sont pas|non) (?:eligibles|admis|retenus)\s*:|\bexclu(?:e|s|es)?\s*:|\bexclusions?\s*:|"
     r"\bni (?:les|aux)\b|ne sont pas eligibles (?:les|aux)|\bnon eligibles?\s*:|"
     r"ne s'adresse pas (?:aux|a)\b|n'est pas ouvert(?:e)? (?:aux|a)\b|ne concerne pas\b"
 )
-_NEG_POSTFIX = re.compile(
+_NEG_POSTFIX: Final = re.compile(
     r"ne sont pas (?:eligibles|admis|concernes|retenus|autorises)|n'(?:est|sont) pas eligibles?|"
     r"non eligibles?|(?:sont|est) exclu(?:e|s|es)?|ne peu(?:vent|t) pas|ne pourront pas|ne peuvent en aucun cas|"
     r"ne (?:sont|seront) pas (?:acceptes|recevables)|ineligibles?"
 )
-_CLAUSE_BREAK = re.compile(r"[(;:]|\s-\s")
-_PLACE = re.compile(r"\b(?:du|de la|de l'|en|dans l[ae']|dans les|sur l[ae']|au sein d[ue]|a l'echelle d[ue]|par l[ae]|"
+_CLAUSE_BREAK: Final = re.compile(r"[(;:]|\s-\s")
+_PLACE: Final = re.compile(r"\b(?:du|de la|de l'|en|dans l[ae']|dans les|sur l[ae']|au sein d[ue]|a l'echelle d[ue]|par l[ae]|"
                     r"habitants? d[ue]s?|territoire d[ue]|de leur|de notre|de votre|de sa|de son)\s*$")
 #: substrings every exclusion wording contains (the regexes are only run when one is present)
-_NEG_PREFIX_ANCHORS = ("exclu", "sauf", "hormis", "except", "hors", "pas ", "non ", "ni ")
-_NEG_POSTFIX_ANCHORS = ("pas ", "non ", "exclu", "ineligible")
-_POSITIVE_CUE = re.compile(r"\b(?:sont|est|seront) eligibles?|\beligibles?\s*:|\bpeu(?:vent|t) (?:candidater|deposer|"
+_NEG_PREFIX_ANCHORS: Final = ("exclu", "sauf", "hormis", "except", "hors", "pas ", "non ", "ni ")
+_NEG_POSTFIX_ANCHORS: Final = ("pas ", "non ", "exclu", "ineligible")
+_POSITIVE_CUE: Final = re.compile(r"\b(?:sont|est|seront) eligibles?|\beligibles?\s*:|\bpeu(?:vent|t) (?:candidater|deposer|"
                            r"repondre|postuler|beneficier|presenter|solliciter)")
-_PARTNER = re.compile(
+_PARTNER: Final = re.compile(
     r"(?:en (?:partenariat|lien|collaboration|relation|concertation|coordination) (?:etroite )?avec|avec l'appui"
     r" d[eu]|en associant|associ\w* (?:a|avec)|partenaires?|accompagn\w* par|orient\w* par|prescri\w*|avec le "
     r"soutien d[eu]|relais? (?:des|du)|sur orientation d[eu]|signale\w* par|identifi\w* par)"
     r"[^.;:]{0,40}$"
 )
-_RANK = {"explicit": 4, "likely": 3, "via_commune": 2, "not_eligible": 1, "unknown": 0}
+_RANK: Final = {"explicit": 4, "likely": 3, "via_commune": 2, "not_eligible": 1, "unknown": 0}
 
 
 @dataclass

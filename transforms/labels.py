@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 from functools import lru_cache
 from pathlib import Path
+from typing import Final
 
 from pipeline import schema
 from transforms.text import fold_label
 
-MAPPINGS_DIR = Path(__file__).parent / "data" / "mappings"
-KINDS = ("audiences", "types", "themes")
-GENERIC_SOURCE = "at"
+MAPPINGS_DIR: Final = Path(__file__).parent / "data" / "mappings"
+KINDS: Final = ("audiences", "types", "themes")
+GENERIC_SOURCE: Final = "at"
 
 
 class MappingError(ValueError):

@@ -13,23 +13,23 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from transforms.text import fold
 
-DATA = Path(__file__).parent / "data"
-_EUROPE = re.compile(r"^(?:europe|union europeenne|ue|eu|european union|international|monde|"
+DATA: Final = Path(__file__).parent / "data"
+_EUROPE: Final = re.compile(r"^(?:europe|union europeenne|ue|eu|european union|international|monde|"
                      r"etats membres de l'ue|espace economique europeen)$")
-_NATIONAL = re.compile(r"^(?:france|national|nationale|france entiere|france metropolitaine|toute la france|"
+_NATIONAL: Final = re.compile(r"^(?:france|national|nationale|france entiere|france metropolitaine|toute la france|"
                        r"territoire national|metropole|metropole et outre-mer|france et outre-mer|"
                        r"france \(metropole et outre-mer\)|tout le territoire)$")
-_OVERSEAS = re.compile(r"^(?:outre-mer|drom|dom|departements d'outre-mer|drom-com|dom-tom)$")
-_EPCI = re.compile(r"\b(?:communaute de communes|communaute d'agglomeration|communaute urbaine|metropole (?:de|d'|du)|"
+_OVERSEAS: Final = re.compile(r"^(?:outre-mer|drom|dom|departements d'outre-mer|drom-com|dom-tom)$")
+_EPCI: Final = re.compile(r"\b(?:communaute de communes|communaute d'agglomeration|communaute urbaine|metropole (?:de|d'|du)|"
                    r"agglomeration|epci|petr|pole d'equilibre|pays (?:de|du|des|d')(?! la loire)|"
                    r"intercommunalite|grand [a-z]+)\b")
-_COMMUNE = re.compile(r"\b(?:commune de|commune d'|ville de|ville d'|mairie de|mairie d')")
+_COMMUNE: Final = re.compile(r"\b(?:commune de|commune d'|ville de|ville d'|mairie de|mairie d')")
 #: aliases too short or common to be searched inside a longer label (exact label match only)
-_EXACT_ONLY = {"sud", "centre", "idf", "aura", "bfc", "paca", "metropole"}
+_EXACT_ONLY: Final = {"sud", "centre", "idf", "aura", "bfc", "paca", "metropole"}
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def _index() -> tuple[dict[str, Place], re.Pattern[str]]:
 
 
 #: the words that name a level before a place ("région de", "le département du")
-_LEVEL_WORDS = re.compile(r"^(?:region|departement|la region|le departement)\s+(?:de la |de l'|du |des |de |d')?")
-_DEPT_CODE = re.compile(r"(?:^|[\s(])(2a|2b|97[1-6]|\d{2})(?:$|[\s)])")
+_LEVEL_WORDS: Final = re.compile(r"^(?:region|departement|la region|le departement)\s+(?:de la |de l'|du |des |de |d')?")
+_DEPT_CODE: Final = re.compile(r"(?:^|[\s(])(2a|2b|97[1-6]|\d{2})(?:$|[\s)])")
 
 
 @lru_cache(maxsize=64)

@@ -6,22 +6,23 @@ import codecs
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Final
 
 #: characters that accent stripping would lose or mangle, replaced first (€ is kept as the word "eur")
-_REPLACEMENTS = (
+_REPLACEMENTS: Final = (
     ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("`", "'"), ("\u00b4", "'"),
     ("\u2013", "-"), ("\u2014", "-"), ("\u2011", "-"), ("\u2010", "-"),
     ("\u0153", "oe"), ("\u0152", "OE"), ("\u00e6", "ae"), ("\u00c6", "AE"),
     ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u2026", "..."),
     ("\u20ac", " eur "), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "),
 )
-_TAGS = re.compile(r"<[^>]{0,500}>")
-_ENTITIES = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
+_TAGS: Final = re.compile(r"<[^>]{0,500}>")
+_ENTITIES: Final = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
              "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
-_ENTITY = re.compile("|".join(map(re.escape, _ENTITIES)))
+_ENTITY: Final = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 
-_REPLACE = dict(_REPLACEMENTS)
+_REPLACE: Final = dict(_REPLACEMENTS)
 
 
 def _fold_char(c: str) -> str:
@@ -58,7 +59,10 @@ def _latin1_tables() -> tuple[bytes, bytes, tuple[tuple[int, bytes, bytes], ...]
     return bytes(table), bytes(delete), tuple(several)
 
 
-_LATIN1_TABLE, _LATIN1_DELETE, _LATIN1_SEVERAL = _latin1_tables()
+_LATIN1: Final = _latin1_tables()
+_LATIN1_TABLE: Final = _LATIN1[0]
+_LATIN1_DELETE: Final = _LATIN1[1]
+_LATIN1_SEVERAL: Final = _LATIN1[2]
 
 
 @lru_cache(maxsize=512)
@@ -106,12 +110,12 @@ def clean(text: object) -> str:
 # bullets and semicolons go with the parts, which are stripped. Each punctuation mark has its own
 # pattern starting with that literal character, which the regex engine finds much faster than a
 # lookbehind tried at every position.
-_NEXT = "A-ZÀ-ÖØ-Þ«\"("
-_ENDS = {semicolons: tuple((c, re.compile(re.escape(c) + rf"(\s+)(?=[{_NEXT}{'0-9' if semicolons else ''}])"))
+_NEXT: Final = "A-ZÀ-ÖØ-Þ«\"("
+_ENDS: Final = {semicolons: tuple((c, re.compile(re.escape(c) + rf"(\s+)(?=[{_NEXT}{'0-9' if semicolons else ''}])"))
                            for c in ".!?")
          for semicolons in (True, False)}
-_MARKS = {True: ("•", "·", "▪", "►", "|||", ";"), False: ("•", "·", "▪", "►", "|||")}
-_STRIP = " \t-–*:"
+_MARKS: Final = {True: ("•", "·", "▪", "►", "|||", ";"), False: ("•", "·", "▪", "►", "|||")}
+_STRIP: Final = " \t-–*:"
 
 
 def _split_line(line: str, semicolons: bool) -> list[str] | tuple[str]:
@@ -188,9 +192,9 @@ def split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-_WORD = re.compile(r"[a-z0-9&]+")
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
-_NON_WORD_TO_SPACE = bytes(c if chr(c) in _WORD_CHARS else 32 for c in range(256))
+_WORD: Final = re.compile(r"[a-z0-9&]+")
+_WORD_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
+_NON_WORD_TO_SPACE: Final = bytes(c if chr(c) in _WORD_CHARS else 32 for c in range(256))
 
 
 @lru_cache(maxsize=256)
@@ -199,8 +203,8 @@ def _word_set(text: str) -> frozenset[str]:
     if text.isascii():
         return frozenset(text.encode().translate(_NON_WORD_TO_SPACE).decode().split())
     return frozenset(_WORD.findall(text))
-_LITERAL = re.compile(r"[a-z0-9&]+")
-_LEADING = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
+_LITERAL: Final = re.compile(r"[a-z0-9&]+")
+_LEADING: Final = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
 
 
 def _closing(pattern: str, open_at: int) -> int:
@@ -240,8 +244,8 @@ def _keys(alternative: str) -> list[str]:
     return [lit[:4]]
 
 
-_QUANTIFIER = re.compile(r"[?*+]|\{\d*,?\d*\}")
-_PLAIN = re.compile(r"[^a-z0-9&.^$*+?{}\[\]\\|()]")
+_QUANTIFIER: Final = re.compile(r"[?*+]|\{\d*,?\d*\}")
+_PLAIN: Final = re.compile(r"[^a-z0-9&.^$*+?{}\[\]\\|()]")
 
 
 def _word_tokens(alt: str) -> tuple[str, int]:

@@ -11,23 +11,24 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Final
 
 from pipeline import schema
 from transforms.labels import load_mapping, map_labels
 from transforms.text import KeywordMatcher, fold
 
-SOL = "solidarites-lien-social"
-URB = "urbanisme-logement-amenagement"
-CUL = "culture-patrimoine-sports"
-NAT = "nature-environnement-risques"
-ECO = "developpement-economique"
-MOB = "mobilite-transports"
-ENE = "energies-dechets"
-EAU = "eau-milieux-aquatiques"
-SUP = "fonctions-support"
+SOL: Final = "solidarites-lien-social"
+URB: Final = "urbanisme-logement-amenagement"
+CUL: Final = "culture-patrimoine-sports"
+NAT: Final = "nature-environnement-risques"
+ECO: Final = "developpement-economique"
+MOB: Final = "mobilite-transports"
+ENE: Final = "energies-dechets"
+EAU: Final = "eau-milieux-aquatiques"
+SUP: Final = "fonctions-support"
 
 #: (folded keyword regex, theme, category or None, weight)
-LEXICON: list[tuple[str, str, str | None, float]] = [
+LEXICON: Final[list[tuple[str, str, str | None, float]]] = [
     # solidarités / lien social — the CCAS core
     (r"personnes? agees?|seniors?|vieillissement|bien vieillir|retraites?|perte d'autonomie|autonomie des "
      r"personnes|residences? autonomie|ehpad|aines|grand age|aidants?|prevention de la perte", SOL,
@@ -168,12 +169,12 @@ LEXICON: list[tuple[str, str, str | None, float]] = [
 ]
 
 
-_LEXICON_MATCHER = KeywordMatcher([(rf"{p}\b", i) for i, (p, _, _, _) in enumerate(LEXICON)])
+_LEXICON_MATCHER: Final = KeywordMatcher([(rf"{p}\b", i) for i, (p, _, _, _) in enumerate(LEXICON)])
 
 
-_FIELD_WEIGHTS = (("title", 3.0), ("summary", 2.0), ("description", 1.0))
-_TAG_WEIGHT = 4.0
-_THEME_ORDER = {t: i for i, t in enumerate(schema.THEMES)}
+_FIELD_WEIGHTS: Final = (("title", 3.0), ("summary", 2.0), ("description", 1.0))
+_TAG_WEIGHT: Final = 4.0
+_THEME_ORDER: Final = {t: i for i, t in enumerate(schema.THEMES)}
 
 
 @lru_cache(maxsize=1)
