@@ -42,16 +42,21 @@ def _fold_unencodable(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("aap.fold", _fold_unencodable)
 
 
+#: the characters ``str.split()`` separates ASCII text at
+_ASCII_SPACES: Final = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
 def _latin1_tables() -> tuple[bytes, bytes, tuple[tuple[int, bytes, bytes], ...]]:
-    """``_fold_char`` of each Latin-1 character as a ``bytes.translate`` table, the bytes it deletes, and
-    the few that become two or more letters ("æ" → "ae", "½" → "12"): code, byte and what it becomes."""
+    """``_fold_char`` of each Latin-1 character, lower-cased, as a ``bytes.translate`` table (whitespace
+    becomes a space), the bytes it deletes, and the few that become two or more letters ("æ" → "ae",
+    "½" → "12"): code, byte and what it becomes (lower-cased by the table afterwards)."""
     table = bytearray(range(256))
     delete = bytearray()
     several = []
     for code in range(256):
         out = _fold_char(chr(code)).encode("ascii") if code >= 128 else bytes([code])
         if len(out) == 1:
-            table[code] = out[0]
+            table[code] = 32 if out[0] in _ASCII_SPACES else out.lower()[0]
         elif not out:
             delete.append(code)
         else:
@@ -71,18 +76,25 @@ def fold(text: str) -> str:
     collapsed. Cached: one record's texts are folded by several extractors.
 
     A text with accents is encoded to Latin-1 once: the characters beyond it go through the encoder's
-    error handler, the rest through a byte table; both give what the replacements then NFKD would."""
+    error handler, the rest through a byte table; both give what the replacements then NFKD would. The
+    same table lower-cases every text and turns its whitespace into spaces."""
     if not text:
         return ""
-    if not text.isascii():
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
         if "`" in text:  # an ASCII character replaced too (only in a text that is not ASCII)
             text = text.replace("`", "'")
         raw = text.encode("latin-1", "aap.fold")
         for code, char, out in _LATIN1_SEVERAL:
             if code in raw:  # an int: a bytes operand would first be tried as an int, at the cost of an error
                 raw = raw.replace(char, out)
-        text = raw.translate(_LATIN1_TABLE, _LATIN1_DELETE).decode("ascii")
-    return " ".join(text.lower().split())
+    # one pass folds, lower-cases and turns whitespace into spaces; the spaces are collapsed only where
+    # they need to be (the words split and joined again)
+    raw = raw.translate(_LATIN1_TABLE, _LATIN1_DELETE)
+    if b"  " in raw or raw.startswith(b" ") or raw.endswith(b" "):
+        return " ".join(raw.decode("ascii").split())
+    return raw.decode("ascii")
 
 
 @lru_cache(maxsize=4096)
@@ -198,11 +210,14 @@ _NON_WORD_TO_SPACE: Final = bytes(c if chr(c) in _WORD_CHARS else 32 for c in ra
 
 
 @lru_cache(maxsize=256)
-def _word_set(text: str) -> frozenset[str]:
-    """Distinct words of a folded text (cached: several matchers read the same text)."""
+def _words(text: str) -> list[str]:
+    """The words of a folded text, in order, repeats kept (cached: several matchers read the same text).
+    A list, not a set: the matchers only test them against their own sets, which take any iterable."""
     if text.isascii():
-        return frozenset(text.encode().translate(_NON_WORD_TO_SPACE).decode().split())
-    return frozenset(_WORD.findall(text))
+        return text.encode().translate(_NON_WORD_TO_SPACE).decode().split()
+    return _WORD.findall(text)
+
+
 _LITERAL: Final = re.compile(r"[a-z0-9&]+")
 _LEADING: Final = re.compile(r"^(?:\\b|\(\?<[!=][^()]*\))+")
 
@@ -340,21 +355,21 @@ class KeywordMatcher:
         """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
         if self.anchors and not any(map(text.__contains__, self.anchors)):
             return []
-        words = _word_set(text)
-        new = words - self._known
-        if new:
-            if len(self._known) > 200_000:  # bounded: a long run meets many distinct numbers and names
-                self._known.clear()
+        words = _words(text)
+        known = self._known
+        if not known.issuperset(words):
+            if len(known) > 200_000:  # bounded: a long run meets many distinct numbers and names
+                known.clear()
                 self._hits.clear()
                 self._hit_words.clear()
-                new = words
-            for word in new:
-                found = self._candidates(word)
-                self._known.add(word)
-                if found:
-                    self._hits[word] = found
-                    self._hit_words.add(word)
-        hit_words = words & self._hit_words
+            for word in words:
+                if word not in known:
+                    found = self._candidates(word)
+                    known.add(word)
+                    if found:
+                        self._hits[word] = found
+                        self._hit_words.add(word)
+        hit_words = self._hit_words.intersection(words)
         if not hit_words:
             return []
         hits = self._hits

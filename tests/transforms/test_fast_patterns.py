@@ -118,3 +118,12 @@ def test_fold_covers_every_latin1_character():
     for raw in (every, every + "\u2019\u0153\u20ac\u2013", "`" + every, "\u1fef`é", "e\u0301 \u00bd"):
         assert text.fold.__wrapped__(raw) == plain_fold(raw), raw
     assert text.fold("Élan ½ d’été — Œuvre") == "elan 12 d'ete - oeuvre"
+
+
+def test_fold_collapses_every_kind_of_ascii_whitespace():
+    """The byte table turns whitespace into spaces; runs and ends are collapsed only when present."""
+    spaces = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+    for raw in ("AAP  Solidarité", "\tCCAS\x1cCIAS\x1f", "Appel\x0bà\x0cprojets ", " Date limite",
+                "UN MOT", "a\r\nb", spaces, "é" + spaces + "É", "`Quote` é", "`Quote`"):
+        assert text.fold.__wrapped__(raw) == plain_fold(raw), repr(raw)
+    assert text.fold("\tAppel  À\nPROJETS ") == "appel a projets"
