@@ -233,27 +233,29 @@ def validate_raw(item: Any) -> None:
         raise ValidationError(f"raw item has unknown fields {', '.join(unknown)}")
 
 
-#: single-valued fields and their vocabularies
-_VOCABULARIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+#: single-valued fields and their vocabularies (as sets: a value is looked up, not compared with each)
+_VOCABULARIES: Final[tuple[tuple[str, frozenset[str]], ...]] = tuple((f, frozenset(v)) for f, v in (
     ("source_level", SOURCE_LEVELS), ("deadline_kind", DEADLINE_KINDS), ("status", STATUSES),
     ("ccas_eligibility", CCAS_CLASSES), ("perimeter_scale", PERIMETER_SCALES),
-)
+))
 #: list fields and the vocabulary of their values
-_LIST_VOCABULARIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("audiences", AUDIENCES), ("themes", THEMES), ("aid_types", AID_TYPES))
+_LIST_VOCABULARIES: Final[tuple[tuple[str, frozenset[str]], ...]] = tuple((f, frozenset(v)) for f, v in (
+    ("audiences", AUDIENCES), ("themes", THEMES), ("aid_types", AID_TYPES)))
 
 
 def validate_record(rec: dict[str, Any]) -> None:
     """Raise ValidationError naming every problem of a record."""
     problems: list[str] = []
     for f in REQUIRED_FIELDS:
-        if rec.get(f) in (None, "", []):
+        value = rec.get(f)
+        if value is None or (isinstance(value, (str, list)) and not value):  # None, "" or []
             problems.append(f"{f} is empty")
     for field, vocab in _VOCABULARIES:
-        if rec.get(field) not in (None, "") and rec[field] not in vocab:
-            problems.append(f"{field}={rec[field]!r} not in vocabulary")
+        value = rec.get(field)
+        if value is not None and value != "" and (not isinstance(value, str) or value not in vocab):
+            problems.append(f"{field}={value!r} not in vocabulary")
     for field, vocab in _LIST_VOCABULARIES:
-        bad = [v for v in rec.get(field) or [] if v not in vocab]
+        bad = [v for v in rec.get(field) or [] if not isinstance(v, str) or v not in vocab]
         if bad:
             problems.append(f"{field} has unknown values {bad}")
     for field in ("opens_on", "next_deadline"):

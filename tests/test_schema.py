@@ -48,6 +48,9 @@ def test_validate_record_accepts_a_valid_record() -> None:
     ("title", "", "title is empty"),
     ("deadlines", ["01/12/2026"], "is not an ISO date"),
     ("audiences", ["mairie"], "audiences has unknown values"),
+    ("funder", [], "funder is empty"),
+    ("status", ["open"], "status=['open'] not in vocabulary"),
+    ("themes", [["solidarites-lien-social"]], "themes has unknown values"),
     ("amount_min", 9000, "amount_min > amount_max"),
     ("url", "ftp://x", "is not http(s)"),
 ])

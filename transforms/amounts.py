@@ -18,17 +18,22 @@ _NUMBER: Final = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT: Final = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
          r"\s+(?:d'euros?|€|eur\b))")
 _AMOUNT: Final = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
-#: where an amount can start: a run of digits or "eur" (a character class first lets the regex engine skip
-#: to the candidates)
-_AMOUNT_START: Final = re.compile(r"[0-9e](?:(?<=[0-9])[0-9]*|(?<=e)ur)")
+#: where an amount can start: a run of digits (the character class lets the regex engine skip to the next
+#: digit), or "eur" (found with ``str.find``)
+_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it)
 _MIN_CUE: Final = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
                       r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
 _MAX_CUE: Final = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
                       r"\bn'excedant pas\b|\bne pouvant (?:pas )?exceder\b|\bau plus\b|\bpeut atteindre\b|"
                       r"\bpouvant aller jusqu'a\b|\binferieure? (?:ou egale? )?a\b|\blimitee? a\b|\bmaxi\b|"
                       r"\bup to\b)[^€\d]{0,20}$")
+#: the longest match of ``_MIN_CUE`` ("superieure ou egale a" and 20 more characters): it ends the text
+#: before an amount, so it starts at most this far from the amount
+_MIN_CUE_REACH: Final = 41
 _FIXED_CUE: Final = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontant unique\b|\bprime de\b)"
                         r"[^€\d]{0,20}$")
+#: substrings every match of ``_FIXED_CUE`` contains (the regex only runs when one is there)
+_FIXED_ANCHORS: Final = ("forfait", "montant", "prime de")
 _RANGE_MID: Final = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 # amounts that describe something other than the aid: project cost floors, total budgets of programmes
 #: an amount closer to one of these words than to an aid word describes the project, not the aid
@@ -75,14 +80,26 @@ def _value(num: str, unit: str) -> float | None:
     return v
 
 
+def _amount_starts(s: str) -> list[int]:
+    """Where an amount can start, in order: each run of digits, and each "eur"."""
+    starts = [c.start() for c in _DIGIT_RUN.finditer(s)]
+    i = s.find("eur")
+    if i != -1:
+        while i != -1:
+            starts.append(i)
+            i = s.find("eur", i + 3)
+        starts.sort()
+    return starts
+
+
 def _amount_matches(s: str) -> list[re.Match[str]]:
     """``_AMOUNT.finditer(s)``, tried only where an amount can start."""
     out: list[re.Match[str]] = []
     end = 0
-    for c in _AMOUNT_START.finditer(s):
-        if c.start() < end:
+    for start in _amount_starts(s):
+        if start < end:
             continue
-        m = _AMOUNT.match(s, c.start())
+        m = _AMOUNT.match(s, start)
         if m:
             out.append(m)
             end = m.end()
@@ -120,8 +137,8 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             i += 1
             continue
         after = s[end:end + 20]
-        fixed = _FIXED_CUE.search(before) is not None
-        if _MIN_CUE.search(before) or _MIN_AFTER.match(after):
+        fixed = any(map(before.__contains__, _FIXED_ANCHORS)) and _FIXED_CUE.search(before) is not None
+        if _MIN_CUE.search(before, max(0, len(before) - _MIN_CUE_REACH)) or _MIN_AFTER.match(after):
             lo = v if lo is None else min(lo, v)
         elif not fixed or _MAX_CUE.search(before):
             hi = v if hi is None else max(hi, v)

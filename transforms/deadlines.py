@@ -61,7 +61,7 @@ _DATE: Final = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # the same, tried only where a date can start (a digit run or "premier"): much faster than a scan
 _DATE_AT: Final = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # (a character class first lets the regex engine skip to the candidates: same matches as "[0-9]+|premier")
-_DATE_START: Final = re.compile(r"[0-9p](?:(?<=[0-9])[0-9]*|(?<=p)remier)")
+_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it)
 _PREMIER_WORD: Final = re.compile(r"\bpremier\b")
 _WD_BEFORE: Final = re.compile(rf"\b({_WD_RE})\s+$")
 
@@ -84,14 +84,26 @@ class _DateMatch:
         return self.wd if name == "wd" else self.m.group(name)
 
 
+def _date_starts(seg: str) -> list[tuple[int, int]]:
+    """Where a date can start, in order: each run of digits (the regex engine skips to the next digit) and
+    each "premier" (found with ``str.find``), as (start, end)."""
+    starts = [c.span() for c in _DIGIT_RUN.finditer(seg)]
+    i = seg.find("premier")
+    if i != -1:
+        while i != -1:
+            starts.append((i, i + 7))
+            i = seg.find("premier", i + 7)
+        starts.sort()
+    return starts
+
+
 def _find_dates(seg: str) -> list[_DateMatch]:
     out: list[_DateMatch] = []
     end = -1
-    for sm in _DATE_START.finditer(seg):
-        pos, stop = sm.span()
+    for pos, stop in _date_starts(seg):
         if pos < end:
             continue
-        if sm.group() == "premier":
+        if seg[pos] == "p":  # "premier"
             if _PREMIER_WORD.match(seg, pos) is None:
                 continue
         elif stop - pos > 2 and (stop - pos != 4 or seg[stop:stop + 1] != "-"):

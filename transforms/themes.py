@@ -191,8 +191,10 @@ def _canonical_categories() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1024)
 def canonical_category(name: str) -> str:
-    """Aides-territoires' spelling of a category ("Économie d’énergie…" → "Economie d'énergie…")."""
+    """Aides-territoires' spelling of a category ("Économie d’énergie…" → "Economie d'énergie…"). Cached:
+    the tags of a source come from a short list."""
     return _canonical_categories().get(fold(name), name)
 
 

@@ -53,8 +53,28 @@ def test_sentence_split_matches_the_plain_regex(line, semicolons):
 @given(TEXT)
 def test_start_scanners_match_the_plain_alternations(raw):
     s = text.fold(raw)
-    assert spans(deadlines._DATE_START, s) == spans(re.compile(r"[0-9]+|premier"), s)
-    assert spans(amounts._AMOUNT_START, s) == spans(re.compile(r"\d+|eur"), s)
+    assert deadlines._date_starts(s) == spans(re.compile(r"[0-9]+|premier"), s)
+    assert amounts._amount_starts(s) == [m.start() for m in re.finditer(r"\d+|eur", s)]
+
+
+#: amounts' cue wordings, and what may stand between a cue and its amount
+CUE_PIECES = st.sampled_from([
+    "minimum", "min.", "minimale", "plancher", "a partir de", "au moins", "superieure ou egale a", "superieur a",
+    "des", "pas inferieure a", "forfait", "forfaitaire", "d'un montant de", "d'un montant fixe de",
+    "montant unique", "prime de", " ", "  ", "de", "l'aide", "x", "1", "eur", "€", "projet", "-",
+])
+BEFORE = st.lists(st.one_of(CUE_PIECES, st.text(alphabet="abcdefmnoprstu '.1", max_size=8)), max_size=14).map("".join)
+
+
+@SETTINGS
+@given(BEFORE)
+def test_amount_cues_are_searched_only_where_they_can_match(before):
+    """The minimum cue is searched in the last characters a match can span; the fixed-sum cue only when one
+    of its words is there: both say what a search of the whole text says."""
+    tail = amounts._MIN_CUE.search(before, max(0, len(before) - amounts._MIN_CUE_REACH))
+    assert (tail is None) == (amounts._MIN_CUE.search(before) is None)
+    anchored = any(map(before.__contains__, amounts._FIXED_ANCHORS)) and amounts._FIXED_CUE.search(before)
+    assert bool(anchored) == (amounts._FIXED_CUE.search(before) is not None)
 
 
 @SETTINGS
@@ -88,8 +108,8 @@ def test_examples():
     assert text.segments("Date limite : 1er mars. Dépôt en ligne ; CCAS • communes") == [
         "Date limite : 1er mars.", "Dépôt en ligne", "CCAS", "communes"]
     assert text.segments("Vague 1. 12 mars ; vague 2", semicolons=False) == ["Vague 1. 12 mars ; vague 2"]
-    assert [m.group() for m in deadlines._DATE_START.finditer("le premier 12 mars 2026")] == [
-        "premier", "12", "2026"]
+    assert deadlines._date_starts("le premier 12 mars 2026, ppremier") == [(3, 10), (11, 13), (19, 23), (26, 33)]
+    assert amounts._amount_starts("5 000 eur, eureur 12") == [0, 2, 6, 11, 14, 18]
     assert eligibility._CCAS_ANY.search("les c.c.a.s. et cias") is not None
     assert eligibility._CCAS_ANY.search("accas") is None
 
@@ -127,3 +147,4 @@ def test_fold_collapses_every_kind_of_ascii_whitespace():
                 "UN MOT", "a\r\nb", spaces, "é" + spaces + "É", "`Quote` é", "`Quote`"):
         assert text.fold.__wrapped__(raw) == plain_fold(raw), repr(raw)
     assert text.fold("\tAppel  À\nPROJETS ") == "appel a projets"
+
