@@ -9,7 +9,7 @@ the crawl's log file. The server is single-threaded (safe to fork) and reports e
 its stdout. It ends, killing any crawl still running, when its stdin closes (its client has gone).
 
 :func:`run` is the client: one server per process, started on first use, shared by threads, and stopped
-once no crawl has run for :data:`IDLE_S` seconds (the server holds about 70 MB; a harvest's crawls follow
+once no crawl has run for :data:`IDLE_S` seconds (the server holds about 62 MB; a harvest's crawls follow
 one another closely, its load and exports come after them).
 
 A harvest keeps the catalogue the server sent next to its page stores (:func:`catalogue_cache`), valid
