@@ -97,7 +97,7 @@ CONTENT_FIELDS: Final = (
 )
 #: fields every stored record must have non-empty (quarantine otherwise)
 REQUIRED_FIELDS: Final = ("id", "source", "source_level", "url", "title", "deadline_kind", "status",
-                   "ccas_eligibility", "funder", "perimeter_scale")
+                          "ccas_eligibility", "funder", "perimeter_scale")
 
 
 class ValidationError(ValueError):
@@ -285,13 +285,13 @@ def validate_record(rec: dict[str, Any]) -> None:
 
 #: list-valued record fields (stored as VARCHAR[]; ``deadlines`` as DATE[])
 LIST_FIELDS: Final = ("deadlines", "audiences", "themes", "categories", "aid_types", "perimeter_regions",
-               "perimeter_departments", "deadline_flags", "unmapped_labels")
+                      "perimeter_departments", "deadline_flags", "unmapped_labels")
 #: structured record fields (objects or lists), stored as JSON
 JSON_FIELDS: Final = ("theme_evidence", "raw")
 #: text record fields (``native_id`` may also be a number: it is stored as text)
 TEXT_FIELDS: Final = tuple(f for f in RECORD_FIELDS
-                    if f not in LIST_FIELDS + JSON_FIELDS
-                    + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
+                           if f not in LIST_FIELDS + JSON_FIELDS
+                           + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
 _FIELD_SET: Final = frozenset(RECORD_FIELDS)
 _HEX: Final = frozenset("0123456789abcdef")
 _IS_TEXT: Final = str.__instancecheck__

@@ -16,34 +16,34 @@ from transforms.text import fold
 
 _NUMBER: Final = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT: Final = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
-         r"\s+(?:d'euros?|€|eur\b))")
+                r"\s+(?:d'euros?|€|eur\b))")
 _AMOUNT: Final = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
 #: where an amount can start: a run of digits (the character class lets the regex engine skip to the next
 #: digit), or "eur" (found with ``str.find``)
-_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it)
+_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")
 _MIN_CUE: Final = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
-                      r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
+                             r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
 _MAX_CUE: Final = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
-                      r"\bn'excedant pas\b|\bne pouvant (?:pas )?exceder\b|\bau plus\b|\bpeut atteindre\b|"
-                      r"\bpouvant aller jusqu'a\b|\binferieure? (?:ou egale? )?a\b|\blimitee? a\b|\bmaxi\b|"
-                      r"\bup to\b)[^€\d]{0,20}$")
+                             r"\bn'excedant pas\b|\bne pouvant (?:pas )?exceder\b|\bau plus\b|\bpeut atteindre\b|"
+                             r"\bpouvant aller jusqu'a\b|\binferieure? (?:ou egale? )?a\b|\blimitee? a\b|\bmaxi\b|"
+                             r"\bup to\b)[^€\d]{0,20}$")
 #: the longest match of ``_MIN_CUE`` ("superieure ou egale a" and 20 more characters): it ends the text
 #: before an amount, so it starts at most this far from the amount
 _MIN_CUE_REACH: Final = 41
 _FIXED_CUE: Final = re.compile(r"(?:\bforfait\w*|\bd'un montant (?:fixe )?de\b|\bmontant unique\b|\bprime de\b)"
-                        r"[^€\d]{0,20}$")
+                               r"[^€\d]{0,20}$")
 #: substrings every match of ``_FIXED_CUE`` contains (the regex only runs when one is there)
 _FIXED_ANCHORS: Final = ("forfait", "montant", "prime de")
 _RANGE_MID: Final = re.compile(r"^\s*(?:et|a|-|–)\s*$")
 # amounts that describe something other than the aid: project cost floors, total budgets of programmes
 #: an amount closer to one of these words than to an aid word describes the project, not the aid
 _AID_WORD: Final = re.compile(r"\b(?:aide|subventions?|plafon\w*|prime|financement|dotation|bourse|soutien|"
-                       r"contribution|grant|maximum|maximale?|jusqu'a|forfait\w*)\b")
+                              r"contribution|grant|maximum|maximale?|jusqu'a|forfait\w*)\b")
 _CONTEXT_ANCHORS: Final = ("cout", "depense", "investissement", "budget", "enveloppe", "chiffre d'affaires", "capital",
-                    "consacre", "dotation globale", "fonds dote")
+                           "consacre", "dotation globale", "fonds dote")
 _CONTEXT_SKIP: Final = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestissements? (?:minimum|de)|"
-                           r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
-                           r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
+                                  r"\bbudget\b|enveloppe|chiffre d'affaires|capital|consacre|dotation globale|"
+                                  r"fonds dote|total budget|overall budget)[^0-9]{0,30}$")
 _MIN_AFTER: Final = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
 #: the unit-less lower bound written just before an amount: "entre 5 000 et", "de 5 000 à", "5 000 -"
 _BARE_LOW: Final = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")

@@ -40,8 +40,8 @@ _MONTHS: Final = {
     "decembre": 12, "dec": 12, "december": 12,
 }
 _WEEKDAYS: Final = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-             "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
-             "sunday": 6}
+                    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+                    "sunday": 6}
 _MONTH_RE: Final = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WD_RE: Final = "|".join(_WEEKDAYS)
 
@@ -172,7 +172,7 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 _CUES_MATCHER: Final = KeywordMatcher([(rf"{p}\b" if not p.endswith("*") else p, role)
-                                 for role, pats in _CUES.items() for p in pats])
+                                        for role, pats in _CUES.items() for p in pats])
 _ROLLING: Final = KeywordMatcher([(p, "rolling") for p in (
     r"au fil de l'eau", r"toute l'annee", r"tout au long de l'annee", r"en continu",
     r"(?<!commission )(?<!commissions )permanent\w*", r"epuisement (?:des |de l'|du |de la )\w+",
@@ -189,9 +189,9 @@ _TEXT_FORTHCOMING: Final = re.compile(r"\b(?:a venir|prochainement|bientot)\b")
 
 #: a portal's status word → status (first matching word wins; "Open For Submission", "Clôturé", "À venir")
 _STATUS_WORDS: Final = re.compile(r"\b(?:(?P<closed>clos\w*|clotur\w*|closed|ferme\w*|termine\w*|expire\w*|archiv\w*|"
-                           r"ended|past)|(?P<forthcoming>a venir|forthcoming|prochainement|bientot|upcoming)|"
-                           r"(?P<rolling>en continu|permanent\w*|continuously open)|"
-                           r"(?P<open>open\w*|ouvert\w*|en cours|actif|active))\b")
+                                  r"ended|past)|(?P<forthcoming>a venir|forthcoming|prochainement|bientot|upcoming)|"
+                                  r"(?P<rolling>en continu|permanent\w*|continuously open)|"
+                                  r"(?P<open>open\w*|ouvert\w*|en cours|actif|active))\b")
 
 
 @dataclass
@@ -443,8 +443,8 @@ def _maybe_date(s: str) -> bool:
 
 #: words one of which a heading that announces dates holds (in lower case, accented or not)
 _HEADING_WORDS: Final = ("limite", "clôtur", "clotur", "dépôt", "depôt", "dépot", "depot", "date", "échéance",
-                  "écheance", "echéance", "echeance", "ouverture", "candidat", "calendrier", "deadline", "vague",
-                  "session")
+                         "écheance", "echéance", "echeance", "ouverture", "candidat", "calendrier", "deadline", "vague",
+                         "session")
 
 
 def _heading_role(original: str) -> str | None:

@@ -94,7 +94,7 @@ _MENTIONS: Final[list[tuple[str, str, tuple[str, ...]]]] = [
      ("researcher",)),
 ]
 _MENTION_MATCHER: Final = KeywordMatcher([(p, i) for i, (p, g, _) in enumerate(_MENTIONS)
-                                   if not (g == "ccas" and p.startswith(r"\bc\."))])
+                                          if not (g == "ccas" and p.startswith(r"\bc\."))])
 #: the acronyms (CCAS, CIAS, CCIAS, with or without dots), one group each; no two can match at one place
 _CCAS_INDEX: Final = [i for i, (p, g, _) in enumerate(_MENTIONS) if g == "ccas" and p.startswith(r"\bc\.")]
 _CCAS_ACRONYMS: Final = re.compile("|".join(f"({_MENTIONS[i][0]})" for i in _CCAS_INDEX))
@@ -125,12 +125,12 @@ _NEG_POSTFIX: Final = re.compile(
 )
 _CLAUSE_BREAK: Final = re.compile(r"[(;:]|\s-\s")
 _PLACE: Final = re.compile(r"\b(?:du|de la|de l'|en|dans l[ae']|dans les|sur l[ae']|au sein d[ue]|a l'echelle d[ue]|par l[ae]|"
-                    r"habitants? d[ue]s?|territoire d[ue]|de leur|de notre|de votre|de sa|de son)\s*$")
+                           r"habitants? d[ue]s?|territoire d[ue]|de leur|de notre|de votre|de sa|de son)\s*$")
 #: substrings every exclusion wording contains (the regexes are only run when one is present)
 _NEG_PREFIX_ANCHORS: Final = ("exclu", "sauf", "hormis", "except", "hors", "pas ", "non ", "ni ")
 _NEG_POSTFIX_ANCHORS: Final = ("pas ", "non ", "exclu", "ineligible")
 _POSITIVE_CUE: Final = re.compile(r"\b(?:sont|est|seront) eligibles?|\beligibles?\s*:|\bpeu(?:vent|t) (?:candidater|deposer|"
-                           r"repondre|postuler|beneficier|presenter|solliciter)")
+                                  r"repondre|postuler|beneficier|presenter|solliciter)")
 _PARTNER: Final = re.compile(
     r"(?:en (?:partenariat|lien|collaboration|relation|concertation|coordination) (?:etroite )?avec|avec l'appui"
     r" d[eu]|en associant|associ\w* (?:a|avec)|partenaires?|accompagn\w* par|orient\w* par|prescri\w*|avec le "

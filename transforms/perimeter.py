@@ -19,14 +19,14 @@ from transforms.text import fold
 
 DATA: Final = Path(__file__).parent / "data"
 _EUROPE: Final = re.compile(r"^(?:europe|union europeenne|ue|eu|european union|international|monde|"
-                     r"etats membres de l'ue|espace economique europeen)$")
+                            r"etats membres de l'ue|espace economique europeen)$")
 _NATIONAL: Final = re.compile(r"^(?:france|national|nationale|france entiere|france metropolitaine|toute la france|"
-                       r"territoire national|metropole|metropole et outre-mer|france et outre-mer|"
-                       r"france \(metropole et outre-mer\)|tout le territoire)$")
+                              r"territoire national|metropole|metropole et outre-mer|france et outre-mer|"
+                              r"france \(metropole et outre-mer\)|tout le territoire)$")
 _OVERSEAS: Final = re.compile(r"^(?:outre-mer|drom|dom|departements d'outre-mer|drom-com|dom-tom)$")
 _EPCI: Final = re.compile(r"\b(?:communaute de communes|communaute d'agglomeration|communaute urbaine|metropole (?:de|d'|du)|"
-                   r"agglomeration|epci|petr|pole d'equilibre|pays (?:de|du|des|d')(?! la loire)|"
-                   r"intercommunalite|grand [a-z]+)\b")
+                          r"agglomeration|epci|petr|pole d'equilibre|pays (?:de|du|des|d')(?! la loire)|"
+                          r"intercommunalite|grand [a-z]+)\b")
 _COMMUNE: Final = re.compile(r"\b(?:commune de|commune d'|ville de|ville d'|mairie de|mairie d')")
 #: aliases too short or common to be searched inside a longer label (exact label match only)
 _EXACT_ONLY: Final = {"sud", "centre", "idf", "aura", "bfc", "paca", "metropole"}

@@ -18,7 +18,7 @@ _REPLACEMENTS: Final = (
 )
 _TAGS: Final = re.compile(r"<[^>]{0,500}>")
 _ENTITIES: Final = {"&amp;": "&", "&nbsp;": " ", "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">",
-             "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
+                    "&rsquo;": "'", "&eacute;": "é", "&egrave;": "è", "&agrave;": "à"}
 _ENTITY: Final = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 
@@ -124,8 +124,8 @@ def clean(text: object) -> str:
 # lookbehind tried at every position.
 _NEXT: Final = "A-ZÀ-ÖØ-Þ«\"("
 _ENDS: Final = {semicolons: tuple((c, re.compile(re.escape(c) + rf"(\s+)(?=[{_NEXT}{'0-9' if semicolons else ''}])"))
-                           for c in ".!?")
-         for semicolons in (True, False)}
+                                  for c in ".!?")
+                for semicolons in (True, False)}
 _MARKS: Final = {True: ("•", "·", "▪", "►", "|||", ";"), False: ("•", "·", "▪", "►", "|||")}
 _STRIP: Final = " \t-–*:"
 
