@@ -64,6 +64,9 @@ def _latin1_tables() -> tuple[bytes, bytes, tuple[tuple[int, bytes, bytes], ...]
     return bytes(table), bytes(delete), tuple(several)
 
 
+#: the characters beyond Latin-1 that French texts use most (the apostrophe, the dash, the euro sign), with
+#: what ``_fold_char`` makes of each
+_FREQUENT: Final = tuple((c, _REPLACE[c]) for c in ("\u2019", "\u2013", "\u20ac"))
 _LATIN1: Final = _latin1_tables()
 _LATIN1_TABLE: Final = _LATIN1[0]
 _LATIN1_DELETE: Final = _LATIN1[1]
@@ -85,6 +88,9 @@ def fold(text: str) -> str:
     else:
         if "`" in text:  # an ASCII character replaced too (only in a text that is not ASCII)
             text = text.replace("`", "'")
+        for frequent, replacement in _FREQUENT:  # at C speed, not one error handler call per place
+            if frequent in text:
+                text = text.replace(frequent, replacement)
         raw = text.encode("latin-1", "aap.fold")
         for code, char, out in _LATIN1_SEVERAL:
             if code in raw:  # an int: a bytes operand would first be tried as an int, at the cost of an error
@@ -318,8 +324,10 @@ class KeywordMatcher:
         self._res = [re.compile(f"(?:{p})") for p, _ in patterns]
         index: dict[str, list[int]] = {}
         self._patterns = [p for p, _ in patterns]
-        #: per pattern (built when first needed), the first words its matches can begin with
-        self._first_words: dict[int, list[tuple[re.Pattern[str], bool]]] = {}
+        #: per pattern (built when first needed), for each alternative: the regex of the first word its
+        #: matches begin with, whether that is a whole word, and the alternative compiled alone when it
+        #: matches within one word
+        self._first_words: dict[int, list[tuple[re.Pattern[str], bool, re.Pattern[str] | None]]] = {}
         for i, (pattern, _) in enumerate(patterns):
             for alt in split_alternatives(pattern):
                 for key in _keys(alt):
@@ -331,27 +339,50 @@ class KeywordMatcher:
         #: words already looked up; those that start some pattern, with the patterns (set and dict)
         self._known: set[str] = set()
         self._hit_words: set[str] = set()
-        self._hits: dict[str, tuple[int, ...]] = {}
+        self._hits: dict[str, tuple[tuple[int, int], ...]] = {}
 
-    def _candidates(self, word: str) -> tuple[int, ...]:
+    def _candidates(self, word: str) -> tuple[tuple[int, int], ...]:
+        """The patterns a match may start with ``word`` at, each with what it gives there (see
+        :meth:`_outcome`); patterns that cannot match there are left out."""
         if word[:2] not in self._prefixes:  # most new words (numbers, names) start no pattern
             return ()
         index = self._index
         entries: set[int] = set()
         for k in (word[:4], word[:3], word[:2]):
             entries.update(index.get(k, ()))
-        if "&" not in word:
-            entries = {i for i in entries if self._may_start(i, word)}
-        return tuple(sorted(entries))
+        if "&" in word:
+            return tuple((i, -1) for i in sorted(entries))
+        out = []
+        for i in sorted(entries):
+            length = self._outcome(i, word)
+            if length:
+                out.append((i, length))
+        return tuple(out)
 
-    def _may_start(self, i: int, word: str) -> bool:
-        """Whether a match of pattern ``i`` can begin with the word ``word``."""
-        firsts = self._first_words.get(i)
-        if firsts is None:
-            firsts = self._first_words[i] = [_first_word(alt) for alt in split_alternatives(self._patterns[i])]
-        return any((rx.fullmatch(word) if whole else rx.match(word)) is not None for rx, whole in firsts)
+    def _outcome(self, i: int, word: str) -> int:
+        """What pattern ``i`` matches where the whole word ``word`` starts: the length of its match when
+        the word alone decides it (> 0), 0 when it cannot match there, -1 when the text after the word
+        matters (the regex is run).
 
-    def _positions(self, text: str) -> list[tuple[int, tuple[int, ...]]]:
+        The alternatives are tried in order, as the regex engine does. One made only of letters and
+        digits (literals, ``\b``, groups of such) matches within the word or not at all, so matching it
+        against the word alone gives its match in the text. Another one that may start with the word
+        needs the text."""
+        alternatives = self._first_words.get(i)
+        if alternatives is None:
+            alternatives = self._first_words[i] = [
+                (*_first_word(alt), re.compile(alt) if _word_tokens(alt)[1] == len(alt) else None)
+                for alt in split_alternatives(self._patterns[i])]
+        for first, whole, within in alternatives:
+            if within is not None:
+                m = within.match(word)
+                if m is not None and m.end() > 0:
+                    return m.end()
+            elif (first.fullmatch(word) if whole else first.match(word)) is not None:
+                return -1
+        return 0
+
+    def _positions(self, text: str) -> list[tuple[int, tuple[tuple[int, int], ...]]]:
         """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
         if self.anchors and not any(map(text.__contains__, self.anchors)):
             return []
@@ -374,8 +405,11 @@ class KeywordMatcher:
             return []
         hits = self._hits
         # find the few candidate words with str.find rather than walking every word in Python
-        out: list[tuple[int, tuple[int, ...]]] = []
+        out: list[tuple[int, tuple[tuple[int, int], ...]]] = []
         n = len(text)
+        # the outcomes read from the word alone assume that the regex engine, too, sees no word character
+        # on either side of it: true of folded text, but for "_" (and any letter beyond ASCII)
+        plain = text.isascii()
         for word in hit_words:
             found = hits[word]
             size = len(word)
@@ -383,7 +417,10 @@ class KeywordMatcher:
             while i != -1:
                 j = i + size
                 if (i == 0 or text[i - 1] not in _WORD_CHARS) and (j == n or text[j] not in _WORD_CHARS):
-                    out.append((i, found))
+                    if plain and (i == 0 or text[i - 1] != "_") and (j == n or text[j] != "_"):
+                        out.append((i, found))
+                    else:
+                        out.append((i, tuple((k, -1) for k, _ in found)))
                 i = text.find(word, j)
         out.sort()
         return out
@@ -392,39 +429,41 @@ class KeywordMatcher:
         """Non-overlapping (start, end, payload), leftmost first, like one big alternation."""
         out: list[tuple[int, int, object]] = []
         end = -1
-        res = self._res
         for start, candidates in self._positions(text):
             if start < end:
                 continue
-            for i in candidates:
-                m = res[i].match(text, start)
-                if m and m.end() > start:
-                    out.append((start, m.end(), self.payloads[i]))
-                    end = m.end()
+            for i, length in candidates:
+                stop = start + length if length > 0 else self._match_end(i, text, start) if length else -1
+                if stop > start:
+                    out.append((start, stop, self.payloads[i]))
+                    end = stop
                     break
         return out
 
+    def _match_end(self, i: int, text: str, start: int) -> int:
+        """Where pattern ``i``'s match at ``start`` ends, or -1."""
+        m = self._res[i].match(text, start)
+        return m.end() if m is not None else -1
+
     def search(self, text: str) -> tuple[int, int, object] | None:
         """The first match, or None."""
-        res = self._res
         for start, candidates in self._positions(text):
-            for i in candidates:
-                m = res[i].match(text, start)
-                if m and m.end() > start:
-                    return start, m.end(), self.payloads[i]
+            for i, length in candidates:
+                stop = start + length if length > 0 else self._match_end(i, text, start) if length else -1
+                if stop > start:
+                    return start, stop, self.payloads[i]
         return None
 
     def find_all(self, text: str) -> dict[int, list[tuple[int, str]]]:
         """Every pattern's own non-overlapping matches: pattern index → [(start, matched text)]."""
         out: dict[int, list[tuple[int, str]]] = {}
         ends: dict[int, int] = {}
-        res = self._res
         for start, candidates in self._positions(text):
-            for i in candidates:
+            for i, length in candidates:
                 if ends.get(i, -1) > start:
                     continue
-                m = res[i].match(text, start)
-                if m and m.end() > start:
-                    ends[i] = m.end()
-                    out.setdefault(i, []).append((start, m.group(0)))
+                stop = start + length if length > 0 else self._match_end(i, text, start) if length else -1
+                if stop > start:
+                    ends[i] = stop
+                    out.setdefault(i, []).append((start, text[start:stop]))
         return out
