@@ -310,11 +310,13 @@ class KeywordMatcher:
     """Many keyword regexes matched in one pass over the words of a folded text.
 
     Python's ``re`` tries every branch of a large alternation at every character; here each word start
-    is only tried against the patterns whose first letters it shares (an index on 2–4 letter prefixes).
-    Each pattern's alternatives must start with a literal word of 2+ letters (a leading ``\\b`` or
-    lookbehind is allowed). ``anchors``, when given, are substrings one of which every match contains. ``finditer`` behaves like one alternation in pattern order: at a position the
-    first pattern that matches wins and the scan resumes after it. ``find_all`` lets every pattern match
-    independently (overlaps between different patterns allowed).
+    is only tried against the patterns whose first letters it shares (an index on 2–4 letter prefixes),
+    and a pattern whose match the word alone decides is not run at all (see :meth:`_outcome`). Each
+    pattern's alternatives must start with a literal word of 2+ letters (a leading ``\\b`` or lookbehind
+    is allowed). ``anchors``, when given, are substrings one of which every match contains. ``finditer``
+    behaves like one alternation in pattern order: at a position the first pattern that matches wins and
+    the scan resumes after it. ``find_all`` lets every pattern match independently (overlaps between
+    different patterns allowed).
     """
 
     def __init__(self, patterns: list[tuple[str, object]], anchors: tuple[str, ...] = ()):
