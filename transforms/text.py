@@ -367,7 +367,7 @@ class KeywordMatcher:
         matters (the regex is run).
 
         The alternatives are tried in order, as the regex engine does. One made only of letters and
-        digits (literals, ``\b``, groups of such) matches within the word or not at all, so matching it
+        digits (literals, ``\\b``, groups of such) matches within the word or not at all, so matching it
         against the word alone gives its match in the text. Another one that may start with the word
         needs the text."""
         alternatives = self._first_words.get(i)
