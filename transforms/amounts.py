@@ -12,15 +12,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from transforms.text import fold
+from transforms.text import candidate_starts, fold
 
 _NUMBER: Final = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT: Final = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
                 r"\s+(?:d'euros?|€|eur\b))")
 _AMOUNT: Final = re.compile(rf"(?<![\d,.]){_NUMBER}{_UNIT}|\beur\s+{_NUMBER.replace('num', 'pre')}(?![\d])")
-#: where an amount can start: a run of digits (the character class lets the regex engine skip to the next
-#: digit), or "eur" (found with ``str.find``)
-_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")
 _MIN_CUE: Final = re.compile(r"(?:\bmin\b\.?|\bminimum\b|\bminimale?\b|\bplancher\b|\ba partir de\b|\bau moins\b|"
                              r"\bsuperieure? (?:ou egale? )?a\b|\bdes\b|\bpas inferieure? a\b)[^€\d]{0,20}$")
 _MAX_CUE: Final = re.compile(r"(?:\bmax\b\.?|\bmaximum\b|\bmaximale?\b|\bplafon\w*|\bjusqu'a\b|\bdans la limite d\w*|"
@@ -82,14 +79,7 @@ def _value(num: str, unit: str) -> float | None:
 
 def _amount_starts(s: str) -> list[int]:
     """Where an amount can start, in order: each run of digits, and each "eur"."""
-    starts = [c.start() for c in _DIGIT_RUN.finditer(s)]
-    i = s.find("eur")
-    if i != -1:
-        while i != -1:
-            starts.append(i)
-            i = s.find("eur", i + 3)
-        starts.sort()
-    return starts
+    return [start for start, _ in candidate_starts(s, "eur")]
 
 
 def _amount_matches(s: str) -> list[re.Match[str]]:

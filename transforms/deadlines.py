@@ -21,7 +21,7 @@ from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
-from transforms.text import KeywordMatcher, fold, one_line, segments
+from transforms.text import KeywordMatcher, candidate_starts, fold, one_line, segments
 
 PARIS: Final = ZoneInfo("Europe/Paris")
 
@@ -61,7 +61,6 @@ _DATE: Final = re.compile(f"{_WORD_DATE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # the same, tried only where a date can start (a digit run or "premier"): much faster than a scan
 _DATE_AT: Final = re.compile(f"{_WORD_DATE_CORE}|{_NUM_DATE}|{_ISO_DATE}|{_BARE_DAY}")
 # (a character class first lets the regex engine skip to the candidates: same matches as "[0-9]+|premier")
-_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it)
 _PREMIER_WORD: Final = re.compile(r"\bpremier\b")
 _WD_BEFORE: Final = re.compile(rf"\b({_WD_RE})\s+$")
 
@@ -85,16 +84,8 @@ class _DateMatch:
 
 
 def _date_starts(seg: str) -> list[tuple[int, int]]:
-    """Where a date can start, in order: each run of digits (the regex engine skips to the next digit) and
-    each "premier" (found with ``str.find``), as (start, end)."""
-    starts = [c.span() for c in _DIGIT_RUN.finditer(seg)]
-    i = seg.find("premier")
-    if i != -1:
-        while i != -1:
-            starts.append((i, i + 7))
-            i = seg.find("premier", i + 7)
-        starts.sort()
-    return starts
+    """Where a date can start, in order, as (start, end): each run of digits and each "premier"."""
+    return candidate_starts(seg, "premier")
 
 
 def _find_dates(seg: str) -> list[_DateMatch]:

@@ -32,8 +32,8 @@ def _fold_char(c: str) -> str:
 
 
 def _fold_unencodable(exc: UnicodeError) -> tuple[str, int]:
-    """The ``latin-1`` encoding error handler of ``fold``: characters beyond Latin-1 ("’", "œ", "€", "–")
-    are folded one by one, in the few places they occur."""
+    """The ``latin-1`` encoding error handler of ``fold``: characters beyond Latin-1 ("œ", "…", "“"; the
+    most frequent ones are replaced before encoding) are folded one by one, in the few places they occur."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
     return "".join(map(_fold_char, exc.object[exc.start:exc.end])), exc.end
@@ -210,6 +210,23 @@ def split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it; "[0-9]+" does not)
+
+
+def candidate_starts(text: str, word: str) -> list[tuple[int, int]]:
+    """(start, end), in order, of each run of digits (the regex engine skips to the next digit) and of each
+    ``word`` (found with ``str.find``): where the number-led patterns of the extractors can start."""
+    spans = [c.span() for c in _DIGIT_RUN.finditer(text)]
+    size = len(word)
+    i = text.find(word)
+    if i != -1:
+        while i != -1:
+            spans.append((i, i + size))
+            i = text.find(word, i + size)
+        spans.sort()
+    return spans
+
+
 _WORD: Final = re.compile(r"[a-z0-9&]+")
 _WORD_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
 _NON_WORD_TO_SPACE: Final = bytes(c if chr(c) in _WORD_CHARS else 32 for c in range(256))
@@ -329,7 +346,7 @@ class KeywordMatcher:
         #: per pattern (built when first needed), for each alternative: the regex of the first word its
         #: matches begin with, whether that is a whole word, and the alternative compiled alone when it
         #: matches within one word
-        self._first_words: dict[int, list[tuple[re.Pattern[str], bool, re.Pattern[str] | None]]] = {}
+        self._alternatives: dict[int, list[tuple[re.Pattern[str], bool, re.Pattern[str] | None]]] = {}
         for i, (pattern, _) in enumerate(patterns):
             for alt in split_alternatives(pattern):
                 for key in _keys(alt):
@@ -370,9 +387,9 @@ class KeywordMatcher:
         digits (literals, ``\\b``, groups of such) matches within the word or not at all, so matching it
         against the word alone gives its match in the text. Another one that may start with the word
         needs the text."""
-        alternatives = self._first_words.get(i)
+        alternatives = self._alternatives.get(i)
         if alternatives is None:
-            alternatives = self._first_words[i] = [
+            alternatives = self._alternatives[i] = [
                 (*_first_word(alt), re.compile(alt) if _word_tokens(alt)[1] == len(alt) else None)
                 for alt in split_alternatives(self._patterns[i])]
         for first, whole, within in alternatives:
