@@ -44,6 +44,8 @@ _CONTEXT_SKIP: Final = re.compile(r"(?P<kw>\bcouts?\b|\bdepenses?\b|\binvestisse
 _MIN_AFTER: Final = re.compile(r"^\s*(?:minimum|min\b|au minimum|au moins|minimal)")
 #: the unit-less lower bound written just before an amount: "entre 5 000 et", "de 5 000 à", "5 000 -"
 _BARE_LOW: Final = re.compile(r"(?:\b(?:entre|de)\s+|(?<![\d.,]))(\d{1,3}(?:[ .]\d{3})+|\d+)\s*(?:\s(?:et|a)|-)\s*$")
+#: how far before an amount ``_BARE_LOW`` is searched
+_BARE_LOW_REACH: Final = 40
 #: "eur", "euro", "euros" as a word, in lower-cased text (the literal first is found fast; the lookbehind
 #: is the word boundary before it)
 _EURO_WORD: Final = re.compile(r"eur(?<!\weur)(?:os?)?\b")
@@ -96,6 +98,16 @@ def _amount_matches(s: str) -> list[re.Match[str]]:
     return out
 
 
+def _bare_low(s: str, start: int) -> re.Match[str] | None:
+    """``_BARE_LOW`` in the characters before ``start``: its match ends there, so the text before the
+    amount must end (spaces aside) with "et", "a" or "-"; the regex, which tries every position of the
+    window, only runs then."""
+    window = max(0, start - _BARE_LOW_REACH)
+    if not s[window:start].rstrip().endswith(("et", "a", "-")):
+        return None
+    return _BARE_LOW.search(s, window, start)
+
+
 def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
     """(amount_min, amount_max) in euros, or None where not stated."""
     if not text:
@@ -138,7 +150,7 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
         i += 1
     # "entre 5 000 et 20 000 €", "5 000 - 15 000 €": only the last number has a unit
     for start, _, v in found:
-        low = _BARE_LOW.search(s, max(0, start - 40), start)
+        low = _bare_low(s, start)
         if low:
             a = _value(low.group(1), "eur")
             if a is not None and 0 < a < v:

@@ -77,6 +77,23 @@ def test_amount_cues_are_searched_only_where_they_can_match(before):
     assert bool(anchored) == (amounts._FIXED_CUE.search(before) is not None)
 
 
+
+#: what stands before an amount: lower bounds with or without "entre"/"de", separators, spacing
+LOW_PIECES = st.sampled_from(["entre", "de", " ", "  ", "\n", "et", "a", "-", "–", "5", "000", "5 000", "1.500",
+                              "2,5", ",", ".", "x", "ete", "jusqu'a", "euros"])
+LOW_TEXT = st.lists(st.one_of(LOW_PIECES, st.text(alphabet="adet -1.,", max_size=5)), max_size=20).map("".join)
+
+
+@SETTINGS
+@given(LOW_TEXT)
+def test_bare_lower_bound_is_searched_only_where_it_can_end(s):
+    """Before every position, the bare lower bound found after the cheap check is the one the plain
+    search of the window finds."""
+    for start in range(len(s) + 1):
+        plain = amounts._BARE_LOW.search(s, max(0, start - amounts._BARE_LOW_REACH), start)
+        found = amounts._bare_low(s, start)
+        assert (found and found.span(1)) == (plain and plain.span(1))
+
 @SETTINGS
 @given(TEXT)
 def test_boundary_after_literal_matches_leading_word_boundary(raw):
