@@ -259,10 +259,13 @@ class SourceTransform:
     whose hash is the one a stored call was transformed from (``known``: raw hash → call id) is not
     transformed again. Each record keeps the hash under the key without the date
     (:func:`transform_key` with ``as_of=None``) unless it depends on the date, so that an unchanged item
-    is skipped on later days too, and a date-dependent one only on the same day."""
+    is skipped on later days too, and a date-dependent one only on the same day.
 
-    def __init__(self, source: str, as_of: date, known: dict[str, str] | None = None):
-        self.source, self.as_of, self.known = source, as_of, known or {}
+    The parsed items are not kept: ``raw_file`` is the JSONL the lines come from, from which :meth:`finish`
+    reads again the few items it quarantines as duplicates of a call seen unchanged."""
+
+    def __init__(self, source: str, as_of: date, known: dict[str, str] | None = None, *, raw_file: Path):
+        self.source, self.as_of, self.known, self.raw_file = source, as_of, known or {}, raw_file
         #: (key without the date, key of this day)
         self.keys = (transform_key(source, None), transform_key(source, as_of))
         self.records: dict[str, dict[str, Any]] = {}
@@ -270,7 +273,6 @@ class SourceTransform:
         self.lines: dict[str, int] = {}
         self.hashes: dict[int, tuple[str, str]] = {}
         self.unchanged: dict[str, str] = {}
-        self.items: dict[int, Any] = {}
         #: CPU seconds spent transforming (the thread's own: the crawl phase yields the CPU to the crawls)
         self.seconds = 0.0
 
@@ -295,8 +297,6 @@ class SourceTransform:
                     self.hashes[n] = digests = (raw_item_hash(self.keys[0], line, item),
                                                 raw_item_hash(self.keys[1], line, item))
                     hit = self._known(digests)
-                    if hit is None:
-                        self.items[n] = item
                 if hit is None:
                     fresh.append((n, item, error))
             if hit is not None:
@@ -312,12 +312,11 @@ class SourceTransform:
         records = list(self.records.values())
         rejected = self.rejected
         if self.unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says
-            for rec in [r for r in records if r["id"] in self.unchanged]:
-                n = self.lines.pop(rec["id"])
-                item = self.items[n]
+            duplicates = {self.lines.pop(r["id"]): r["id"] for r in records if r["id"] in self.unchanged}
+            for n, item, _ in self._items_again(duplicates):
                 rejected.append({"source": self.source, "native_id": _get(item, "native_id"),
                                  "url": _get(item, "url"), "raw": item,
-                                 "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
+                                 "reason": f"duplicate id {duplicates[n]} in this harvest (line {n})"})
             records = [r for r in records if r["id"] not in self.unchanged]
         raw_hashes = {}
         if records:  # (a rerun with nothing new does not need it)
@@ -327,14 +326,22 @@ class SourceTransform:
             raw_hashes[rec["id"]] = dated if depends_on_run_date(
                 rec["deadline_flags"], rec["status"], rec["deadlines"], rec["deadline_kind"]) else undated
         done = Transformed(records, rejected, raw_hashes, self.unchanged)
-        self.records, self.items = {}, {}
+        self.records = {}
         self.seconds += time.thread_time() - started
         return done
 
 
+    def _items_again(self, wanted: Iterable[int]) -> list[tuple[int, Any, str | None]]:
+        """The items of the numbered lines ``wanted``, parsed again from the raw file (in file order)."""
+        wanted = set(wanted)
+        if not wanted:
+            return []
+        return [parse_line(n, line) for n, line in read_jsonl_lines(self.raw_file) if n in wanted]
+
+
 def transform_file(source: str, path: Path, as_of: date, known: dict[str, str] | None = None) -> Transformed:
     """Transform the raw JSONL of ``source`` (see :class:`SourceTransform`)."""
-    work = SourceTransform(source, as_of, known)
+    work = SourceTransform(source, as_of, known, raw_file=path)
     work.feed(read_jsonl_lines(path))
     return work.finish()
 
@@ -496,7 +503,8 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     # source as soon as its crawl ends, then drops its records: the harvest never holds every source's
     # records at once and a crawl never waits for a transform. Any error rolls the whole harvest back.
     with HarvestLoad(paths.warehouse, now=now, run_id=run_id) as load:
-        work = {name: SourceTransform(name, as_of, load.raw_hashes(name)) for name in names}
+        work = {name: SourceTransform(name, as_of, load.raw_hashes(name), raw_file=raw_file(name))
+                for name in names}
         tails = {}
         for name in names:  # a raw file read from now on was written by this harvest's crawl
             raw_file(name).unlink(missing_ok=True)

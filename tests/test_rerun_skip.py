@@ -137,6 +137,9 @@ def test_withdrawn_then_back_unchanged_and_duplicates(dbs, tmp_path):
                        "2026-11-04T09:00", withdraw_after=1)
     assert stats.unchanged == 2 and len(done.rejected) == 2
     assert all("duplicate id grand_est:aap-2" in r["reason"] for r in done.rejected)
+    # the line transformed again is quarantined with its own item, read again from the raw file
+    assert [(r["reason"][-8:], r["raw"]) for r in done.rejected] == [
+        ("(line 4)", item(2, title="Autre titre")), ("(line 3)", item(2))]
 
 
 def test_a_load_without_raw_hashes_forgets_them(dbs, tmp_path):

@@ -38,7 +38,7 @@ def test_reading_while_the_file_grows_gives_the_same_records(tmp_path):
     for trial in range(25):
         path = tmp_path / f"growing-{trial}.jsonl"
         cuts = sorted(rng.sample(range(1, len(data)), 6))  # some fall inside a line or an accented letter
-        work, tail = SourceTransform(SRC, AS_OF), JsonlTail(path)
+        work, tail = SourceTransform(SRC, AS_OF, raw_file=path), JsonlTail(path)
         work.feed(tail.read())  # the crawl has not created its file yet
         start = 0
         with path.open("wb") as fh:
@@ -66,7 +66,7 @@ def test_unchanged_items_are_skipped_when_fed_in_batches(tmp_path):
     first = transform_file(SRC, path, AS_OF)
     known = {h: i for i, h in first.raw_hashes.items()}
     rows = list(read_jsonl_lines(path))
-    work = SourceTransform(SRC, AS_OF, known)
+    work = SourceTransform(SRC, AS_OF, known, raw_file=path)
     for k in range(0, len(rows), 4):
         work.feed(rows[k:k + 4])
     again = work.finish()
