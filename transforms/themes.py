@@ -1,8 +1,8 @@
 """Themes (AT's 9 slugs) and categories (AT's category names) of a call, with the words that triggered them.
 
-Keywords are matched as whole words on folded text (title weighs most, then summary, then description);
-source tags go through the mapping files (``labels.map_labels(source, "themes", …)``) and count as strong
-evidence. The primary theme (first of ``themes``) is the one with the highest score; ties keep the order
+Keywords are matched as whole words (or their plural in "s") on folded text (title weighs most, then
+summary, then description); source tags go through the mapping files (``labels.map_labels(source,
+"themes", …)``) and count as strong evidence. The primary theme (first of ``themes``) is the one with the highest score; ties keep the order
 of ``schema.THEMES`` (the CCAS core first).
 """
 
@@ -15,7 +15,7 @@ from typing import Final
 
 from pipeline import schema
 from transforms.labels import load_mapping, map_labels
-from transforms.text import KeywordMatcher, fold
+from transforms.text import KeywordMatcher, fold, split_alternatives
 
 SOL: Final = "solidarites-lien-social"
 URB: Final = "urbanisme-logement-amenagement"
@@ -169,7 +169,10 @@ LEXICON: Final[list[tuple[str, str, str | None, float]]] = [
 ]
 
 
-_LEXICON_MATCHER: Final = KeywordMatcher([(rf"{p}\b", i) for i, (p, _, _, _) in enumerate(LEXICON)])
+#: each keyword is a whole word, or its plural in "s" ("mer" is not the start of "merci", nor "pont" of
+#: "Pontoise"; "emploi" matches "emplois")
+_LEXICON_MATCHER: Final = KeywordMatcher([("|".join(rf"{alt}s?\b" for alt in split_alternatives(p)), i)
+                                          for i, (p, _, _, _) in enumerate(LEXICON)])
 
 
 _FIELD_WEIGHTS: Final = (("title", 3.0), ("summary", 2.0), ("description", 1.0))

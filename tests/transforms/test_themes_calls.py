@@ -10,6 +10,17 @@ def test_primary_theme_and_evidence():
     assert result.evidence[0].startswith("solidarites-lien-social:")
 
 
+
+def test_keywords_are_whole_words_or_their_plural():
+    # "mer" (Mers et océans), "pont" (Voirie), "route": not the first letters of a longer word
+    for text in ("Merci de déposer votre dossier avant le mercredi 4 mars.", "Commune de Pontoise",
+                 "Routeurs wifi"):
+        assert classify_themes({"description": text}).themes == [], text
+    result = classify_themes({"title": "Emplois et innovations numériques"})
+    assert result.themes == ["developpement-economique"]
+    assert {"Emploi", "Innovation, créativité et recherche"} <= set(result.categories)
+    assert classify_themes({"title": "Rénovation des ponts communaux"}).categories == ["Voirie et réseaux"]
+
 def test_tags_are_mapped_and_unknown_tags_reported():
     result = classify_themes({"title": "Aide"}, tags=["Solidarités / lien social|Handicap", "Zzz"])
     assert result.themes == ["solidarites-lien-social"]
