@@ -84,12 +84,23 @@ def _amount_starts(s: str) -> list[int]:
     return [start for start, _ in candidate_starts(s, "eur")]
 
 
+#: what an amount can hold before its "eur" (every currency is spelled with it in folded text): the number,
+#: spaces and the letters of the multipliers ("k", "md", "millions d'")
+_BEFORE_EURO: Final = re.compile(r"[0-9\s.,kmdsilonare']*")
+
+
 def _amount_matches(s: str) -> list[re.Match[str]]:
-    """``_AMOUNT.finditer(s)``, tried only where an amount can start."""
+    """``_AMOUNT.finditer(s)``, tried only where an amount can start: where the first "eur" after it is
+    reached through what an amount holds before it (a later one cannot be: "u" is none of it)."""
     out: list[re.Match[str]] = []
     end = 0
     for start in _amount_starts(s):
         if start < end:
+            continue
+        euro = s.find("eur", start)
+        if euro == -1:  # nor at any later start
+            break
+        if euro > start and _BEFORE_EURO.fullmatch(s, start, euro) is None:
             continue
         m = _AMOUNT.match(s, start)
         if m:

@@ -3,7 +3,7 @@ substring checks instead of a case-insensitive regex) find exactly what the plai
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from transforms import amounts, calls, deadlines, eligibility, text
@@ -77,6 +77,21 @@ def test_amount_cues_are_searched_only_where_they_can_match(before):
     assert bool(anchored) == (amounts._FIXED_CUE.search(before) is not None)
 
 
+
+
+#: amounts and what surrounds them in folded text: numbers, separators, multipliers, currencies, dates
+AMOUNT_PIECES = st.sampled_from(["5", "000", "5 000", "1.500", "2,5", " ", ",", ".", "-", "k", "m", "md", "mds",
+                                 "millions", "milliard", "mille", "d'", "eur", "euro", "euros", "eurs",
+                                 "europe", "15 mars 2027", "x", "u", "de", "a", "entre", "et", "'"])
+AMOUNT_TEXT = st.lists(st.one_of(AMOUNT_PIECES, st.text(alphabet="0123 .,kmeur'xd", max_size=5)),
+                       max_size=24).map("".join)
+
+
+@SETTINGS
+@given(AMOUNT_TEXT)
+@example("de 5 milliards d'euros, 2,5 md eur ou 3 mille eur, 10 k eur, 1.500 euros le 15 mars 2027")
+def test_amounts_are_tried_only_where_one_can_start(s):
+    assert [m.span() for m in amounts._amount_matches(s)] == spans(amounts._AMOUNT, s)
 
 #: what stands before an amount: lower bounds with or without "entre"/"de", separators, spacing
 LOW_PIECES = st.sampled_from(["entre", "de", " ", "  ", "\n", "et", "a", "-", "–", "5", "000", "5 000", "1.500",
