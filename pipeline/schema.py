@@ -298,14 +298,20 @@ _IS_TEXT: Final = str.__instancecheck__
 
 
 def record_problem(rec: dict[str, Any]) -> str | None:
-    """Why a record cannot be stored, or None: its fields, :func:`validate_record`, the type of each field
-    (as the warehouse stores it), its hashes and dates. ``to_record`` runs it on every record it makes."""
+    """Why a record cannot be stored, or None: its fields, then :func:`value_problem`."""
     if rec.keys() != _FIELD_SET:
         missing = [f for f in RECORD_FIELDS if f not in rec]
         unknown = sorted(set(rec) - _FIELD_SET)
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"unknown {', '.join(unknown)}"] if unknown else [])
         return "record fields: " + "; ".join(parts)
+    return value_problem(rec)
+
+
+def value_problem(rec: dict[str, Any]) -> str | None:
+    """Why the values of a record that has exactly the fields of ``RECORD_FIELDS`` cannot be stored, or
+    None: :func:`validate_record`, the type of each field (as the warehouse stores it), its hashes and
+    dates. ``to_record``, which builds its records field by field, runs it on every record it makes."""
     try:
         validate_record(rec)
     except ValidationError as exc:

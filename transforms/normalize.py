@@ -165,9 +165,11 @@ def to_record(item: Any, meta: Any, as_of: date) -> dict:
     }
     record["content_hash"] = schema.content_hash(record)
     record["calendar_hash"] = schema.calendar_hash(record)
-    out = {f: record.get(f) for f in schema.RECORD_FIELDS}
     missing = [f for f in schema.RECORD_FIELDS if f not in record]
-    problem = f"record lacks {', '.join(sorted(missing))}" if missing else schema.record_problem(out)
+    if missing:
+        raise schema.ValidationError(f"record lacks {', '.join(sorted(missing))}")
+    out = {f: record[f] for f in schema.RECORD_FIELDS}  # exactly the record's fields, in their order
+    problem = schema.value_problem(out)
     if problem:
         raise schema.ValidationError(problem)
     return out
