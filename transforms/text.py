@@ -287,8 +287,9 @@ _PLAIN: Final = re.compile(r"[^a-z0-9&.^$*+?{}\[\]\\|()]")
 
 
 def _word_tokens(alt: str) -> tuple[str, int]:
-    """The leading tokens of a regex that match only letters, digits and ``&`` (literals, ``\\b``, groups
-    of such, with their quantifiers), and where they stop."""
+    """The leading tokens of a regex that match only letters, digits and ``&`` (literals, ``\\b``, ``\\w``,
+    groups of such, with their quantifiers), and where they stop. (``\\w`` also matches "_" and letters
+    beyond ASCII: where one touches a word, the matcher runs the regex, see ``KeywordMatcher._positions``.)"""
     i = 0
     out = []
     while i < len(alt):
@@ -298,7 +299,7 @@ def _word_tokens(alt: str) -> tuple[str, int]:
             if not all(_word_tokens(b)[1] == len(b) for b in split_alternatives(inner)):
                 break
             j = close + 1
-        elif alt.startswith("\\b", i):
+        elif alt.startswith(("\\b", "\\w"), i):
             j = i + 2
         elif alt[i] in _WORD_CHARS:
             j = i + 1

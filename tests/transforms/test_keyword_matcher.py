@@ -33,12 +33,15 @@ PATTERNS = [
     r"seniors?|personnes? agees?|ehpad", r"jeunes(?:se)?|enfants?|familles?\b", r"handicap\w*|r&d",
     r"sante|sante mentale|ars\b", r"\bpays\b(?= ?[/,)])|payss?", r"logements?|logement d'abord",
     r"(?<!commission )permanent\w*|perm", r"aides? (?:sociale|alimentaire)|aide",
+    r"date\w* limites?|datation", r"internationa\w*s?\b|cooperation europeenne|coop\w+ration",
 ]
 WORDS = st.sampled_from(["senior", "seniors", "seniorite", "personne", "personnes agees", "ehpad", "jeunes",
                          "jeunesse", "jeunesses", "enfant", "familles", "famille_x", "handicapes", "r&d",
                          "sante", "sante mentale", "ars", "arsenal", "pays", "pays/", "payss", "logement",
                          "logement d'abord", "commission permanente", "permanent", "perm", "aide sociale",
-                         "aides alimentaire", "aide", "_", "&", " ", ", ", "/", "é", "x", "s", "-"])
+                         "aides alimentaire", "aide", "dates limites", "date limite", "datee", "datation",
+                         "international", "internationales", "cooperation europeenne", "cooperation",
+                         "coop", "_", "&", " ", ", ", "/", "é", "x", "s", "-"])
 TEXTS = st.lists(WORDS, max_size=16).map("".join)
 
 
