@@ -95,11 +95,13 @@ def fold(text: str) -> str:
         for code, char, out in _LATIN1_SEVERAL:
             if code in raw:  # an int: a bytes operand would first be tried as an int, at the cost of an error
                 raw = raw.replace(char, out)
-    # one pass folds, lower-cases and turns whitespace into spaces; the spaces are collapsed only where
-    # they need to be (the words split and joined again)
+    # one pass folds, lower-cases and turns whitespace into spaces (the only whitespace left); runs of
+    # spaces are then halved until none is left (no list of words is built), and the ends stripped
     raw = raw.translate(_LATIN1_TABLE, _LATIN1_DELETE)
-    if b"  " in raw or raw.startswith(b" ") or raw.endswith(b" "):
-        return " ".join(raw.decode("ascii").split())
+    while b"  " in raw:
+        raw = raw.replace(b"  ", b" ")
+    if raw.startswith(b" ") or raw.endswith(b" "):
+        raw = raw.strip(b" ")
     return raw.decode("ascii")
 
 
