@@ -111,10 +111,19 @@ def _amount_matches(s: str) -> list[re.Match[str]]:
 
 def _bare_low(s: str, start: int) -> re.Match[str] | None:
     """``_BARE_LOW`` in the characters before ``start``: its match ends there, so the text before the
-    amount must end (spaces aside) with "et", "a" or "-"; the regex, which tries every position of the
-    window, only runs then."""
+    amount must end (spaces aside) with a number then "et", "a" or "-"; the regex, which tries every
+    position of the window, only runs then."""
     window = max(0, start - _BARE_LOW_REACH)
-    if not s[window:start].rstrip().endswith(("et", "a", "-")):
+    tail = s[window:start].rstrip()
+    if tail.endswith("-"):
+        tail = tail[:-1]
+    elif tail.endswith("et"):
+        tail = tail[:-2]
+    elif tail.endswith("a"):
+        tail = tail[:-1]
+    else:
+        return None
+    if not tail.rstrip()[-1:].isdigit():
         return None
     return _BARE_LOW.search(s, window, start)
 
