@@ -20,7 +20,8 @@ _PHRASE: Final = re.compile(
     r"idees|communs|dossiers?|contributions?)\b|ppels? (?:a|aux) manifestation\b|ppel a projets?\b|ppels? ouverts?\b)"
     r"|c(?<!\wc)(?:all for (?:proposals|projects|applications)\b|alls? for proposals\b)"
 )
-_ACRONYM: Final = re.compile(r"(?<![\w-])(?:AAP|AMI|AMII|AAC)(?![\w-])")
+#: "AAP", "AMI", "AMII", "AAC" as words (the "A" first, then the boundary before it, as above)
+_ACRONYM: Final = re.compile(r"A(?<![\w-]A)(?:AP|MI|MII|AC)(?![\w-])")
 _NEGATED: Final = re.compile(
     r"(?:hors|en dehors d'un|sans|n'est pas un|ne constitue pas un|pas d')\s*(?:l'|un |d')?\s*$|"
     r"(?:laureats?|retenus?|selectionnes?) (?:de|du|dans le cadre de) (?:l'|la |le )?\s*$"
@@ -69,4 +70,6 @@ def is_call_for_projects(title: str | None, summary: str | None = None, descript
     return bool(_SELF_REFERENCE.search(folded)) and bool(_PHRASE.search(folded))
 
 
-_SELF_REFERENCE: Final = re.compile(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)")
+#: "le présent appel", "cet AMI", "ce nouvel appel"… (each branch's first letter, then the boundary before it)
+_SELF_REFERENCE: Final = re.compile(r"(?:l(?<!\wl)e (?:present|nouvel|prochain)|c(?<!\wc)(?:et|e nouvel)) "
+                                    r"(?:appel|ami\b)")

@@ -16,6 +16,7 @@ PIECES = st.sampled_from([
     "c", "C", "c.", "C.C.A.S.", "ccas", "cias", "ccias", "c c a s", "appel", "appels à projets",
     "appel a projets", "appels aux candidatures", "call for proposals", "calls for proposals", "appels ouverts",
     "x", "_", "-", "Date limite", "DÉPÔT", "clôture", "Échéance", "session", "calendrier", "ſ", "İ",
+    "AAP", "AMI", "AMII", "AAC", "A", "le present appel", "cet ami", "ce nouvel appel", "le prochain ",
 ])
 TEXT = st.lists(st.one_of(PIECES, st.text(max_size=6)), max_size=30).map("".join)
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,6 +30,8 @@ PLAIN_PHRASE = re.compile(
     r"communs|dossiers?|contributions?)\b|\bappels? (?:a|aux) manifestation\b|\bcall for (?:proposals|projects|"
     r"applications)\b|\bcalls? for proposals\b|\bappel a projets?\b|\bappels? ouverts?\b"
 )
+PLAIN_SELF_REFERENCE = re.compile(r"\b(?:le present|cet|le nouvel|le prochain|ce nouvel) (?:appel|ami\b)")
+PLAIN_ACRONYM = re.compile(r"(?<![\w-])(?:AAP|AMI|AMII|AAC)(?![\w-])")
 PLAIN_HEADING = re.compile(r"limite|cl[ôo]tur|d[ée]p[ôo]t|date|[ée]ch[ée]ance|ouverture|candidat|calendrier|"
                            r"deadline|vague|session", re.IGNORECASE)
 
@@ -109,11 +112,15 @@ def test_bare_lower_bound_is_searched_only_where_it_can_end(s):
         found = amounts._bare_low(s, start)
         assert (found and found.span(1)) == (plain and plain.span(1))
 
+
 @SETTINGS
 @given(TEXT)
+@example("-AAP, AMI-x, (AMII) AAC_ xAAP AAPs: cet ami, le present appel")
 def test_boundary_after_literal_matches_leading_word_boundary(raw):
     s = text.fold(raw)
     assert spans(calls._PHRASE, s) == spans(PLAIN_PHRASE, s)
+    assert spans(calls._SELF_REFERENCE, s) == spans(PLAIN_SELF_REFERENCE, s)
+    assert spans(calls._ACRONYM, raw) == spans(PLAIN_ACRONYM, raw)
     plain_ccas = re.compile("|".join(f"(?:{eligibility._MENTIONS[i][0]})" for i in eligibility._CCAS_INDEX))
     assert (eligibility._CCAS_ANY.search(s) is None) == (plain_ccas.search(s) is None)
     raw = raw.translate(SPECIAL_CASE)
