@@ -126,6 +126,11 @@ _NEG_POSTFIX: Final = re.compile(
 _CLAUSE_BREAK: Final = re.compile(r"[(;:]|\s-\s")
 _PLACE: Final = re.compile(r"\b(?:du|de la|de l'|en|dans l[ae']|dans les|sur l[ae']|au sein d[ue]|a l'echelle d[ue]|par l[ae]|"
                            r"habitants? d[ue]s?|territoire d[ue]|de leur|de notre|de votre|de sa|de son)\s*$")
+#: how the words of ``_PLACE`` end: the text before a mention ends (spaces aside) with one of these when
+#: ``_PLACE`` matches there
+_PLACE_ENDS: Final = ("du", "la", "l'", "en", "le", "les", "de", "des", "dus", "leur", "notre", "votre", "sa", "son")
+#: how far before a mention ``_PLACE`` is searched
+_PLACE_REACH: Final = 30
 #: substrings every exclusion wording contains (the regexes are only run when one is present)
 _NEG_PREFIX_ANCHORS: Final = ("exclu", "sauf", "hormis", "except", "hors", "pas ", "non ", "ni ")
 _NEG_POSTFIX_ANCHORS: Final = ("pas ", "non ", "exclu", "ineligible")
@@ -137,6 +142,10 @@ _PARTNER: Final = re.compile(
     r"soutien d[eu]|relais? (?:des|du)|sur orientation d[eu]|signale\w* par|identifi\w* par)"
     r"[^.;:]{0,40}$"
 )
+#: substrings one of which every partner wording contains
+_PARTNER_ANCHORS: Final = ("avec", "associ", "partenaire", " par", "prescri", "relai", "orient")
+#: how far before a mention ``_PARTNER`` is searched
+_PARTNER_REACH: Final = 90
 _RANK: Final = {"explicit": 4, "likely": 3, "via_commune": 2, "not_eligible": 1, "unknown": 0}
 
 
@@ -155,6 +164,25 @@ class _Mention(NamedTuple):
     audiences: tuple[str, ...]
     negative: bool
     seg: str
+
+
+def _place_before(seg: str, start: int) -> bool:
+    """Whether a place wording ("habitants du", "sur la") ends right before ``start`` (``_PLACE`` in the
+    ``_PLACE_REACH`` characters before it; the regex only runs when the text there ends as it must)."""
+    window = max(0, start - _PLACE_REACH)
+    if not seg[window:start].rstrip().endswith(_PLACE_ENDS):
+        return False
+    return _PLACE.search(seg, window, start) is not None
+
+
+def _partner_before(seg: str, start: int) -> bool:
+    """Whether a partner wording ("en partenariat avec", "orientés par") comes shortly before ``start``
+    (``_PARTNER`` in the ``_PARTNER_REACH`` characters before it, run only when one of its words is there)."""
+    window = max(0, start - _PARTNER_REACH)
+    before = seg[window:start]
+    if not any(map(before.__contains__, _PARTNER_ANCHORS)):
+        return False
+    return _PARTNER.search(seg, window, start) is not None
 
 
 def _mentions(seg: str, original: str) -> list[_Mention]:
@@ -176,9 +204,9 @@ def _mentions(seg: str, original: str) -> list[_Mention]:
     spans.extend((start, i) for start, _, i in _MENTION_MATCHER.finditer(seg))
     for start, i in sorted(spans):
         _, group, auds = _MENTIONS[i]
-        if _PARTNER.search(seg, max(0, start - 90), start):
+        if _partner_before(seg, start):
             continue
-        if group in ("commune", "deptregion") and _PLACE.search(seg, max(0, start - 30), start):
+        if group in ("commune", "deptregion") and _place_before(seg, start):
             continue  # "habitants du département", "implantées sur la commune": a place, not an applicant
         negative = (neg_from is not None and start >= neg_from) or (
             post_window is not None and post_window[0] <= start < post_window[1])

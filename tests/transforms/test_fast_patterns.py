@@ -96,6 +96,39 @@ AMOUNT_TEXT = st.lists(st.one_of(AMOUNT_PIECES, st.text(alphabet="0123 .,kmeur'x
 def test_amounts_are_tried_only_where_one_can_start(s):
     assert [m.span() for m in amounts._amount_matches(s)] == spans(amounts._AMOUNT, s)
 
+
+#: what stands before a mention of a commune or department: place wordings, articles, spacing
+PLACE_PIECES = st.sampled_from(["du", "de la", "de l'", "en", "dans la", "dans le", "dans l'", "dans les", "sur la",
+                                "au sein de", "a l'echelle du", "par le", "habitants des", "habitant dus",
+                                "territoire de", "de leur", "de notre", "de votre", "de sa", "de son", " ", "  ",
+                                "x", "la", "le", "s", "'", "communes", "aux", "lieu"])
+PLACE_TEXT = st.lists(PLACE_PIECES, max_size=12).map("".join)
+
+
+@SETTINGS
+@given(PLACE_TEXT)
+def test_place_wording_is_searched_only_where_it_can_end(s):
+    for start in range(len(s) + 1):
+        plain = eligibility._PLACE.search(s, max(0, start - eligibility._PLACE_REACH), start) is not None
+        assert eligibility._place_before(s, start) == plain
+
+
+#: partner wordings and their neighbours
+PARTNER_PIECES = st.sampled_from(["en partenariat avec", "en lien etroite avec", "avec l'appui du", "en associant",
+                                  "associes a", "associee avec", "partenaire", "partenaires", "accompagnes par",
+                                  "orientes par", "prescrit", "avec le soutien de", "relais des", "relai du",
+                                  "sur orientation de", "signales par", "identifies par", "par", "avec", " ", ".",
+                                  ";", ":", "x", "les", "communes", "ccas"])
+PARTNER_TEXT = st.lists(PARTNER_PIECES, max_size=14).map(" ".join)
+
+
+@SETTINGS
+@given(PARTNER_TEXT)
+def test_partner_wording_is_searched_only_where_one_of_its_words_is(s):
+    for start in range(len(s) + 1):
+        plain = eligibility._PARTNER.search(s, max(0, start - eligibility._PARTNER_REACH), start) is not None
+        assert eligibility._partner_before(s, start) == plain
+
 #: what stands before an amount: lower bounds with or without "entre"/"de", separators, spacing
 LOW_PIECES = st.sampled_from(["entre", "de", " ", "  ", "\n", "et", "a", "-", "–", "5", "000", "5 000", "1.500",
                               "2,5", ",", ".", "x", "ete", "jusqu'a", "euros"])
