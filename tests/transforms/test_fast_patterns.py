@@ -45,6 +45,14 @@ def spans(pattern: re.Pattern[str], s: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(s)]
 
 
+def agrees_with_window_search(check, pattern: re.Pattern[str], reach: int, s: str) -> None:
+    """At every position of ``s``, ``check`` (a cheap test, then the regex) finds a match where the plain
+    search of ``pattern`` in the ``reach`` characters before the position finds one (it ends there)."""
+    for start in range(len(s) + 1):
+        plain = pattern.search(s, max(0, start - reach), start) is not None
+        assert bool(check(s, start)) == plain, (s, start)
+
+
 @SETTINGS
 @given(TEXT, st.booleans())
 def test_sentence_split_matches_the_plain_regex(line, semicolons):
@@ -108,9 +116,7 @@ PLACE_TEXT = st.lists(PLACE_PIECES, max_size=12).map("".join)
 @SETTINGS
 @given(PLACE_TEXT)
 def test_place_wording_is_searched_only_where_it_can_end(s):
-    for start in range(len(s) + 1):
-        plain = eligibility._PLACE.search(s, max(0, start - eligibility._PLACE_REACH), start) is not None
-        assert eligibility._place_before(s, start) == plain
+    agrees_with_window_search(eligibility._place_before, eligibility._PLACE, eligibility._PLACE_REACH, s)
 
 
 #: partner wordings and their neighbours
@@ -125,9 +131,8 @@ PARTNER_TEXT = st.lists(PARTNER_PIECES, max_size=14).map(" ".join)
 @SETTINGS
 @given(PARTNER_TEXT)
 def test_partner_wording_is_searched_only_where_one_of_its_words_is(s):
-    for start in range(len(s) + 1):
-        plain = eligibility._PARTNER.search(s, max(0, start - eligibility._PARTNER_REACH), start) is not None
-        assert eligibility._partner_before(s, start) == plain
+    agrees_with_window_search(eligibility._partner_before, eligibility._PARTNER, eligibility._PARTNER_REACH, s)
+
 
 #: what stands before an amount: lower bounds with or without "entre"/"de", separators, spacing
 LOW_PIECES = st.sampled_from(["entre", "de", " ", "  ", "\n", "et", "a", "-", "–", "5", "000", "5 000", "1.500",
@@ -138,12 +143,7 @@ LOW_TEXT = st.lists(st.one_of(LOW_PIECES, st.text(alphabet="adet -1.,", max_size
 @SETTINGS
 @given(LOW_TEXT)
 def test_bare_lower_bound_is_searched_only_where_it_can_end(s):
-    """Before every position, the bare lower bound found after the cheap check is the one the plain
-    search of the window finds."""
-    for start in range(len(s) + 1):
-        plain = amounts._BARE_LOW.search(s, max(0, start - amounts._BARE_LOW_REACH), start)
-        found = amounts._bare_low(s, start)
-        assert (found and found.span(1)) == (plain and plain.span(1))
+    agrees_with_window_search(amounts._bare_low, amounts._BARE_LOW, amounts._BARE_LOW_REACH, s)
 
 
 @SETTINGS
