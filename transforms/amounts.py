@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from transforms.text import candidate_starts, fold
+from transforms.text import DIGIT_RUN, fold
 
 _NUMBER: Final = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT: Final = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
@@ -79,33 +79,33 @@ def _value(num: str, unit: str) -> float | None:
     return v
 
 
-def _amount_starts(s: str) -> list[int]:
-    """Where an amount can start, in order: each run of digits, and each "eur"."""
-    return [start for start, _ in candidate_starts(s, "eur")]
-
-
-#: what an amount can hold before its "eur" (every currency is spelled with it in folded text): the number,
-#: spaces and the letters of the multipliers ("k", "md", "millions d'")
-_BEFORE_EURO: Final = re.compile(r"[0-9\s.,kmdsilonare']*")
+#: what an ``_AMOUNT`` can hold before its "eur" (every currency is spelled with it in folded text): the
+#: number, whitespace and the letters of the multipliers ("k", "md", "millions d'")
+_BEFORE_EURO_CHARS: Final = "0123456789.,kmdsilonare' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _amount_matches(s: str) -> list[re.Match[str]]:
-    """``_AMOUNT.finditer(s)``, tried only where an amount can start: where the first "eur" after it is
-    reached through what an amount holds before it (a later one cannot be: "u" is none of it)."""
+    """``_AMOUNT.finditer(s)`` on folded text, tried only where an amount can start. An amount holds an
+    "eur" and, before it, only digits, whitespace and a few letters; "u" is none of them, so it reaches the
+    first "eur" after its start. So for each "eur", in order: the runs of digits in the stretch of such
+    characters (``_BEFORE_EURO_CHARS``) just before it, then the "eur" itself."""
     out: list[re.Match[str]] = []
     end = 0
-    for start in _amount_starts(s):
-        if start < end:
-            continue
-        euro = s.find("eur", start)
-        if euro == -1:  # nor at any later start
-            break
-        if euro > start and _BEFORE_EURO.fullmatch(s, start, euro) is None:
-            continue
-        m = _AMOUNT.match(s, start)
-        if m:
-            out.append(m)
-            end = m.end()
+    euro = s.find("eur")
+    while euro != -1:
+        stretch = len(s[:euro].rstrip(_BEFORE_EURO_CHARS))
+        for run in DIGIT_RUN.finditer(s, stretch, euro):
+            if run.start() >= end:
+                m = _AMOUNT.match(s, run.start())
+                if m:
+                    out.append(m)
+                    end = m.end()
+        if euro >= end:
+            m = _AMOUNT.match(s, euro)
+            if m:
+                out.append(m)
+                end = m.end()
+        euro = s.find("eur", euro + 3)
     return out
 
 

@@ -212,13 +212,13 @@ def split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-_DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it; "[0-9]+" does not)
+DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it; "[0-9]+" does not)
 
 
 def candidate_starts(text: str, word: str) -> list[tuple[int, int]]:
     """(start, end), in order, of each run of digits (the regex engine skips to the next digit) and of each
     ``word`` (found with ``str.find``): where the number-led patterns of the extractors can start."""
-    spans = [c.span() for c in _DIGIT_RUN.finditer(text)]
+    spans = [c.span() for c in DIGIT_RUN.finditer(text)]
     size = len(word)
     i = text.find(word)
     if i != -1:

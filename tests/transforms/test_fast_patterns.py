@@ -65,7 +65,6 @@ def test_sentence_split_matches_the_plain_regex(line, semicolons):
 def test_start_scanners_match_the_plain_alternations(raw):
     s = text.fold(raw)
     assert deadlines._date_starts(s) == spans(re.compile(r"[0-9]+|premier"), s)
-    assert amounts._amount_starts(s) == [m.start() for m in re.finditer(r"\d+|eur", s)]
 
 
 #: amounts' cue wordings, and what may stand between a cue and its amount
@@ -181,7 +180,6 @@ def test_examples():
         "Date limite : 1er mars.", "Dépôt en ligne", "CCAS", "communes"]
     assert text.segments("Vague 1. 12 mars ; vague 2", semicolons=False) == ["Vague 1. 12 mars ; vague 2"]
     assert deadlines._date_starts("le premier 12 mars 2026, ppremier") == [(3, 10), (11, 13), (19, 23), (26, 33)]
-    assert amounts._amount_starts("5 000 eur, eureur 12") == [0, 2, 6, 11, 14, 18]
     assert eligibility._CCAS_ANY.search("les c.c.a.s. et cias") is not None
     assert eligibility._CCAS_ANY.search("accas") is None
 
