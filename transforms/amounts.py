@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from transforms.text import DIGIT_RUN, fold
+from transforms.text import DIGIT_RUN, contains_any, fold
 
 _NUMBER: Final = r"(?P<num>\d{1,3}(?:[ .](?:\d{3}))+(?:,\d+)?|\d+(?:[.,]\d+)?)"
 _UNIT: Final = (r"\s*(?P<unit>(?:k|m|md|mds)\s?(?:€|eur\b|euros?\b)|€|eur\b|euros?\b|(?:millions?|milliards?|mille)"
@@ -154,12 +154,12 @@ def parse_amounts(text: str | None) -> tuple[float | None, float | None]:
             hi = found[i + 1][2] if hi is None else max(hi, found[i + 1][2])
             i += 2
             continue
-        skip = _CONTEXT_SKIP.search(before) if any(map(before.__contains__, _CONTEXT_ANCHORS)) else None
+        skip = _CONTEXT_SKIP.search(before) if contains_any(before, _CONTEXT_ANCHORS) else None
         if skip and not _AID_WORD.search(before, skip.end("kw")):
             i += 1
             continue
         after = s[end:end + 20]
-        fixed = any(map(before.__contains__, _FIXED_ANCHORS)) and _FIXED_CUE.search(before) is not None
+        fixed = contains_any(before, _FIXED_ANCHORS) and _FIXED_CUE.search(before) is not None
         if _MIN_CUE.search(before, max(0, len(before) - _MIN_CUE_REACH)) or _MIN_AFTER.match(after):
             lo = v if lo is None else min(lo, v)
         elif not fixed or _MAX_CUE.search(before):

@@ -21,7 +21,7 @@ from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
-from transforms.text import KeywordMatcher, candidate_starts, fold, one_line, segments
+from transforms.text import KeywordMatcher, candidate_starts, contains_any, fold, one_line, segments
 
 PARIS: Final = ZoneInfo("Europe/Paris")
 
@@ -440,7 +440,7 @@ _HEADING_WORDS: Final = ("limite", "clôtur", "clotur", "dépôt", "depôt", "d�
 
 def _heading_role(original: str) -> str | None:
     """Role a short heading line without a date gives to the dates of the next line."""
-    if len(original) > 100 or not any(map(original.lower().__contains__, _HEADING_WORDS)):
+    if len(original) > 100 or not contains_any(original.lower(), _HEADING_WORDS):
         return None
     cues = [c[2] for c in _CUES_MATCHER.finditer(fold(original))]
     if not cues:
@@ -535,9 +535,9 @@ def extract_deadlines(text: str | None, *, as_of: date, structured_deadlines: ob
     if status == "unknown":
         if label_status in ("open", "closed", "forthcoming"):
             status = label_status
-        elif any(map(folded.__contains__, _CLOSED_ANCHORS)) and _TEXT_CLOSED.search(folded):
+        elif contains_any(folded, _CLOSED_ANCHORS) and _TEXT_CLOSED.search(folded):
             status = "closed"
-        elif any(map(folded.__contains__, _FORTHCOMING_ANCHORS)) and _TEXT_FORTHCOMING.search(folded):
+        elif contains_any(folded, _FORTHCOMING_ANCHORS) and _TEXT_FORTHCOMING.search(folded):
             status = "forthcoming"
     elif label_status in ("open", "closed", "forthcoming") and deadlines:
         agrees = (label_status == "closed") == (status == "closed")

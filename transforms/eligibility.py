@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
-from transforms.text import KeywordMatcher, fold, fold_label, one_line, segments, split_alternatives
+from transforms.text import (
+    KeywordMatcher,
+    contains_any,
+    fold,
+    fold_label,
+    one_line,
+    segments,
+    split_alternatives,
+)
 
 # mention patterns → (group, audiences); groups: ccas, likely:<rule>, commune, deptregion, other:<kind>
 _MENTIONS: Final[list[tuple[str, str, tuple[str, ...]]]] = [
@@ -180,7 +188,7 @@ def _partner_before(seg: str, start: int) -> bool:
     (``_PARTNER`` in the ``_PARTNER_REACH`` characters before it, run only when one of its words is there)."""
     window = max(0, start - _PARTNER_REACH)
     before = seg[window:start]
-    if not any(map(before.__contains__, _PARTNER_ANCHORS)):
+    if not contains_any(before, _PARTNER_ANCHORS):
         return False
     return _PARTNER.search(seg, window, start) is not None
 
@@ -188,10 +196,10 @@ def _partner_before(seg: str, start: int) -> bool:
 def _mentions(seg: str, original: str) -> list[_Mention]:
     out: list[_Mention] = []
     neg_from = None
-    m = _NEG_PREFIX.search(seg) if any(map(seg.__contains__, _NEG_PREFIX_ANCHORS)) else None
+    m = _NEG_PREFIX.search(seg) if contains_any(seg, _NEG_PREFIX_ANCHORS) else None
     if m:
         neg_from = m.start()
-    post = _NEG_POSTFIX.search(seg) if any(map(seg.__contains__, _NEG_POSTFIX_ANCHORS)) else None
+    post = _NEG_POSTFIX.search(seg) if contains_any(seg, _NEG_POSTFIX_ANCHORS) else None
     post_window = None
     if post:
         # the negated items are those of the clause just before "ne sont pas éligibles"

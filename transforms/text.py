@@ -105,6 +105,15 @@ def fold(text: str) -> str:
     return raw.decode("ascii")
 
 
+def contains_any(text: str, words: tuple[str, ...]) -> bool:
+    """Whether one of ``words`` is in ``text`` (compiled, each test is a direct substring search, without
+    the method object that ``any(map(text.__contains__, words))`` calls through)."""
+    for word in words:
+        if word in text:
+            return True
+    return False
+
+
 @lru_cache(maxsize=4096)
 def fold_label(label: str) -> str:
     """Fold a short label for dictionary lookups (cached: labels repeat a lot)."""
@@ -289,9 +298,10 @@ _PLAIN: Final = re.compile(r"[^a-z0-9&.^$*+?{}\[\]\\|()]")
 
 
 def _word_tokens(alt: str) -> tuple[str, int]:
-    """The leading tokens of a regex that match only letters, digits and ``&`` (literals, ``\\b``, ``\\w``,
-    groups of such, with their quantifiers), and where they stop. (``\\w`` also matches "_" and letters
-    beyond ASCII: where one touches a word, the matcher runs the regex, see ``KeywordMatcher._positions``.)"""
+    """The leading tokens of a regex that match only letters, digits and ``&`` (literals, ``\\b``, groups
+    of such, with their quantifiers), and where they stop. Not ``\\w``: it also matches "_" and letters
+    beyond ASCII, so its match may run past the word (the word alone could rule out a pattern that
+    matches in the text)."""
     i = 0
     out = []
     while i < len(alt):
@@ -301,7 +311,7 @@ def _word_tokens(alt: str) -> tuple[str, int]:
             if not all(_word_tokens(b)[1] == len(b) for b in split_alternatives(inner)):
                 break
             j = close + 1
-        elif alt.startswith(("\\b", "\\w"), i):
+        elif alt.startswith("\\b", i):
             j = i + 2
         elif alt[i] in _WORD_CHARS:
             j = i + 1
@@ -406,7 +416,7 @@ class KeywordMatcher:
 
     def _positions(self, text: str) -> list[tuple[int, tuple[tuple[int, int], ...]]]:
         """(word start, candidate patterns) for the words of ``text`` some pattern may start at."""
-        if self.anchors and not any(map(text.__contains__, self.anchors)):
+        if self.anchors and not contains_any(text, self.anchors):
             return []
         words = _words(text)
         known = self._known

@@ -3,7 +3,7 @@ and a pattern whose match the word alone decides is not run at all."""
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from transforms.text import _WORD_CHARS, KeywordMatcher, _first_word
@@ -67,6 +67,7 @@ def plain(patterns: list[str], text: str) -> list[tuple[int, int, int]]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS)
+@example("coop_cooperation europeenne")  # "\\w+" reads past the word "coop", through "_"
 def test_matches_decided_by_the_word_alone_are_the_regex_matches(text):
     m = KeywordMatcher([(p, k) for k, p in enumerate(PATTERNS)])
     expected = plain(PATTERNS, text)
