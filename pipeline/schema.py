@@ -293,8 +293,8 @@ TEXT_FIELDS: Final = tuple(f for f in RECORD_FIELDS
                            if f not in LIST_FIELDS + JSON_FIELDS
                            + ("native_id", "amount_min", "amount_max", "is_call_for_projects"))
 _FIELD_SET: Final = frozenset(RECORD_FIELDS)
-_HEX: Final = frozenset("0123456789abcdef")
-_IS_TEXT: Final = str.__instancecheck__
+#: a hash as the transforms write it: 32 lower-case hexadecimal digits
+_HASH: Final = re.compile(r"[0-9a-f]{32}")
 
 
 def record_problem(rec: dict[str, Any]) -> str | None:
@@ -322,7 +322,7 @@ def value_problem(rec: dict[str, Any]) -> str | None:
             return f"{f} is {type(value).__name__}, not text"
     for f in LIST_FIELDS:
         value = rec[f]
-        if value and (not isinstance(value, list) or not all(map(_IS_TEXT, value))):
+        if value and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
             return f"{f} is not a list of text"
     if rec["is_call_for_projects"] is not None and not isinstance(rec["is_call_for_projects"], bool):
         return "is_call_for_projects is not a boolean"
@@ -330,7 +330,7 @@ def value_problem(rec: dict[str, Any]) -> str | None:
         if rec[f] is not None and not isinstance(rec[f], (dict, list)):
             return f"{f} is {type(rec[f]).__name__}, not a JSON object or list"
     for f in ("content_hash", "calendar_hash"):
-        if rec[f] is None or len(rec[f]) != 32 or not _HEX.issuperset(rec[f]):
+        if not isinstance(rec[f], str) or _HASH.fullmatch(rec[f]) is None:
             return f"{f} {rec[f]!r} is not a hash computed by the transforms"
     for value in [rec["opens_on"], rec["next_deadline"], *(rec["deadlines"] or [])]:
         if value is not None:
