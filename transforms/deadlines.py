@@ -15,7 +15,7 @@ source's own deadline field (``strict=False``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
@@ -185,27 +185,48 @@ _STATUS_WORDS: Final = re.compile(r"\b(?:(?P<closed>clos\w*|clotur\w*|closed|fer
                                   r"(?P<open>open\w*|ouvert\w*|en cours|actif|active))\b")
 
 
-@dataclass
+# The classes made for every record define their own ``__init__``, which is compiled: the one
+# ``@dataclass`` writes is plain Python, run by the interpreter at each call (``init=False``).
+@dataclass(init=False)
 class DeadlineInfo:
     """Calendar of a call. Dates are ISO strings (Europe/Paris)."""
 
-    kind: str = "unknown"
-    deadlines: list[str] = field(default_factory=list)
-    time: str | None = None
-    opens_on: str | None = None
-    next_deadline: str | None = None
-    status: str = "unknown"
-    flags: list[str] = field(default_factory=list)
-    evidence: str | None = None
+    kind: str
+    deadlines: list[str]
+    time: str | None
+    opens_on: str | None
+    next_deadline: str | None
+    status: str
+    flags: list[str]
+    evidence: str | None
+
+    def __init__(self, kind: str = "unknown", deadlines: list[str] | None = None, time: str | None = None,
+                 opens_on: str | None = None, next_deadline: str | None = None, status: str = "unknown",
+                 flags: list[str] | None = None, evidence: str | None = None) -> None:
+        self.kind = kind
+        self.deadlines = [] if deadlines is None else deadlines
+        self.time = time
+        self.opens_on = opens_on
+        self.next_deadline = next_deadline
+        self.status = status
+        self.flags = [] if flags is None else flags
+        self.evidence = evidence
 
 
-@dataclass
+@dataclass(init=False)
 class _Found:
     day: date
     role: str
     pos: int
     seg: int
-    time: str | None = None
+    time: str | None
+
+    def __init__(self, day: date, role: str, pos: int, seg: int, time: str | None = None) -> None:
+        self.day = day
+        self.role = role
+        self.pos = pos
+        self.seg = seg
+        self.time = time
 
 
 # --- structured values ----------------------------------------------------------------------------

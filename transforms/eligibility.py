@@ -17,9 +17,9 @@ description (``strict=True``) only sentences about applicants count ("éligibles
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from transforms.text import (
     KeywordMatcher,
@@ -157,21 +157,32 @@ _PARTNER_REACH: Final = 90
 _RANK: Final = {"explicit": 4, "likely": 3, "via_commune": 2, "not_eligible": 1, "unknown": 0}
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__ is compiled; the one @dataclass writes would be interpreted
 class Eligibility:
     """CCAS eligibility: class, deciding sentence, rule name, detected audiences (schema.AUDIENCES)."""
 
-    cls: str = "unknown"
-    evidence: str | None = None
-    rule: str = "no_applicant_info"
-    audiences: list[str] = field(default_factory=list)
+    cls: str
+    evidence: str | None
+    rule: str
+    audiences: list[str]
+
+    def __init__(self, cls: str = "unknown", evidence: str | None = None, rule: str = "no_applicant_info",
+                 audiences: list[str] | None = None) -> None:
+        self.cls = cls
+        self.evidence = evidence
+        self.rule = rule
+        self.audiences = [] if audiences is None else audiences
 
 
-class _Mention(NamedTuple):
-    group: str
-    audiences: tuple[str, ...]
-    negative: bool
-    seg: str
+class _Mention:
+    """One applicant mention: its group, audiences, whether it is negated, and the sentence it is in (a
+    compiled class: a NamedTuple's constructor is interpreted)."""
+
+    def __init__(self, group: str, audiences: tuple[str, ...], negative: bool, seg: str) -> None:
+        self.group = group
+        self.audiences = audiences
+        self.negative = negative
+        self.seg = seg
 
 
 def _place_before(seg: str, start: int) -> bool:

@@ -9,7 +9,7 @@ of ``schema.THEMES`` (the CCAS core first).
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
@@ -201,14 +201,21 @@ def canonical_category(name: str) -> str:
     return _canonical_categories().get(fold(name), name)
 
 
-@dataclass
+@dataclass(init=False)  # its own __init__ is compiled; the one @dataclass writes would be interpreted
 class ThemeResult:
     """Themes (primary first), categories (AT names), trigger words per theme, unmapped source tags."""
 
-    themes: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
-    unmapped: list[str] = field(default_factory=list)
+    themes: list[str]
+    categories: list[str]
+    evidence: list[str]
+    unmapped: list[str]
+
+    def __init__(self, themes: list[str] | None = None, categories: list[str] | None = None,
+                 evidence: list[str] | None = None, unmapped: list[str] | None = None) -> None:
+        self.themes = [] if themes is None else themes
+        self.categories = [] if categories is None else categories
+        self.evidence = [] if evidence is None else evidence
+        self.unmapped = [] if unmapped is None else unmapped
 
 
 class _Tally:
