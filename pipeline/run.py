@@ -314,9 +314,7 @@ class SourceTransform:
         if self.unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says
             duplicates = {self.lines.pop(r["id"]): r["id"] for r in records if r["id"] in self.unchanged}
             for n, item, _ in self._items_again(duplicates):
-                rejected.append({"source": self.source, "native_id": _get(item, "native_id"),
-                                 "url": _get(item, "url"), "raw": item,
-                                 "reason": f"duplicate id {duplicates[n]} in this harvest (line {n})"})
+                rejected.append(_rejected(self.source, item, f"duplicate id {duplicates[n]} in this harvest (line {n})"))
             records = [r for r in records if r["id"] not in self.unchanged]
         raw_hashes = {}
         if records:  # (a rerun with nothing new does not need it)
@@ -369,17 +367,16 @@ def _transform_into(source: str, items: Iterable[tuple[int, Any, str | None]], a
                 rejected.append({"source": source, "native_id": None, "url": None, "reason": error,
                                  "raw": None})
                 continue
-            base = {"source": source, "native_id": _get(item, "native_id"), "url": _get(item, "url"), "raw": item}
             try:
                 rec = to_record(item, meta, as_of)
             except ValidationError as exc:
-                rejected.append({**base, "reason": f"invalid: {exc}"})
+                rejected.append(_rejected(source, item, f"invalid: {exc}"))
                 continue
             except Exception as exc:  # a transform bug must not lose the item nor stop the harvest
-                rejected.append({**base, "reason": f"transform error: {type(exc).__name__}: {exc}"})
+                rejected.append(_rejected(source, item, f"transform error: {type(exc).__name__}: {exc}"))
                 continue
             if rec["id"] in records:
-                rejected.append({**base, "reason": f"duplicate id {rec['id']} in this harvest (line {n})"})
+                rejected.append(_rejected(source, item, f"duplicate id {rec['id']} in this harvest (line {n})"))
                 continue
             records[rec["id"]] = rec
             lines[rec["id"]] = n
@@ -387,6 +384,12 @@ def _transform_into(source: str, items: Iterable[tuple[int, Any, str | None]], a
 
 def _get(item: Any, key: str) -> Any:
     return item.get(key) if isinstance(item, dict) else None
+
+
+def _rejected(source: str, item: Any, reason: str) -> dict[str, Any]:
+    """The quarantine entry of a raw item that gave no record."""
+    return {"source": source, "native_id": _get(item, "native_id"), "url": _get(item, "url"), "raw": item,
+            "reason": reason}
 
 
 # --- the harvest ---------------------------------------------------------------------------------
