@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from datetime import date
-from json.encoder import encode_basestring as _encode_text
+from json.encoder import encode_basestring
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -160,6 +160,8 @@ def _is_loopback(host: str | None) -> bool:
 
 
 _INF: Final = float("inf")
+#: JSON of a text, without ASCII escapes (a constant: the compiled module reads it without a dict lookup)
+_encode_text: Final = encode_basestring
 
 
 def _json_text(value: Any) -> str | None:
@@ -189,7 +191,7 @@ def _json_text(value: Any) -> str | None:
             if text is None:
                 return None
             items.append(text)
-        return "[" + ", ".join(items) + "]"
+        return f"[{', '.join(items)}]"
     return None
 
 
