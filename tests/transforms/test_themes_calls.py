@@ -16,6 +16,10 @@ def test_keywords_are_whole_words_or_their_plural():
     for text in ("Merci de déposer votre dossier avant le mercredi 4 mars.", "Commune de Pontoise",
                  "Routeurs wifi"):
         assert classify_themes({"description": text}).themes == [], text
+    # "media" is not the start of "médiation", nor "recherche" of "recherchent"
+    result = classify_themes({"description": "Actions de médiation pour les porteurs qui recherchent un lieu."})
+    assert "Médias et communication" not in result.categories
+    assert "Innovation, créativité et recherche" not in result.categories
     result = classify_themes({"title": "Emplois et innovations numériques"})
     assert result.themes == ["developpement-economique"]
     assert {"Emploi", "Innovation, créativité et recherche"} <= set(result.categories)
