@@ -314,7 +314,8 @@ class SourceTransform:
         if self.unchanged:  # a record of a call already seen unchanged is a duplicate, as transform_items says
             duplicates = {self.lines.pop(r["id"]): r["id"] for r in records if r["id"] in self.unchanged}
             for n, item, _ in self._items_again(duplicates):
-                rejected.append(_rejected(self.source, item, f"duplicate id {duplicates[n]} in this harvest (line {n})"))
+                reason = f"duplicate id {duplicates[n]} in this harvest (line {n})"
+                rejected.append(_rejected(self.source, item, reason))
             records = [r for r in records if r["id"] not in self.unchanged]
         raw_hashes = {}
         if records:  # (a rerun with nothing new does not need it)
@@ -328,10 +329,8 @@ class SourceTransform:
         self.seconds += time.thread_time() - started
         return done
 
-
-    def _items_again(self, wanted: Iterable[int]) -> list[tuple[int, Any, str | None]]:
+    def _items_again(self, wanted: dict[int, str]) -> list[tuple[int, Any, str | None]]:
         """The items of the numbered lines ``wanted``, parsed again from the raw file (in file order)."""
-        wanted = set(wanted)
         if not wanted:
             return []
         return [parse_line(n, line) for n, line in read_jsonl_lines(self.raw_file) if n in wanted]

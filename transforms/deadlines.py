@@ -21,7 +21,7 @@ from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from pipeline import schema
-from transforms.text import KeywordMatcher, candidate_starts, contains_any, fold, one_line, segments
+from transforms.text import DIGIT_RUN, KeywordMatcher, contains_any, fold, one_line, segments
 
 PARIS: Final = ZoneInfo("Europe/Paris")
 
@@ -84,8 +84,16 @@ class _DateMatch:
 
 
 def _date_starts(seg: str) -> list[tuple[int, int]]:
-    """Where a date can start, in order, as (start, end): each run of digits and each "premier"."""
-    return candidate_starts(seg, "premier")
+    """Where a date can start, in order, as (start, end): each run of digits (the regex engine skips to
+    the next digit) and each "premier" (found with ``str.find``)."""
+    spans = [c.span() for c in DIGIT_RUN.finditer(seg)]
+    i = seg.find("premier")
+    if i != -1:
+        while i != -1:
+            spans.append((i, i + 7))
+            i = seg.find("premier", i + 7)
+        spans.sort()
+    return spans
 
 
 def _find_dates(seg: str) -> list[_DateMatch]:

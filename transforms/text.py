@@ -224,20 +224,6 @@ def split_alternatives(pattern: str) -> list[str]:
 DIGIT_RUN: Final = re.compile(r"[0-9][0-9]*")  # (a class first: the engine skips to it; "[0-9]+" does not)
 
 
-def candidate_starts(text: str, word: str) -> list[tuple[int, int]]:
-    """(start, end), in order, of each run of digits (the regex engine skips to the next digit) and of each
-    ``word`` (found with ``str.find``): where the number-led patterns of the extractors can start."""
-    spans = [c.span() for c in DIGIT_RUN.finditer(text)]
-    size = len(word)
-    i = text.find(word)
-    if i != -1:
-        while i != -1:
-            spans.append((i, i + size))
-            i = text.find(word, i + size)
-        spans.sort()
-    return spans
-
-
 _WORD: Final = re.compile(r"[a-z0-9&]+")
 _WORD_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789&")
 _NON_WORD_TO_SPACE: Final = bytes(c if chr(c) in _WORD_CHARS else 32 for c in range(256))
@@ -465,15 +451,18 @@ class KeywordMatcher:
             if start < end:
                 continue
             for i, length in candidates:
-                stop = start + length if length > 0 else self._match_end(i, text, start) if length else -1
+                stop = self._end(i, length, text, start)
                 if stop > start:
                     out.append((start, stop, self.payloads[i]))
                     end = stop
                     break
         return out
 
-    def _match_end(self, i: int, text: str, start: int) -> int:
-        """Where pattern ``i``'s match at ``start`` ends, or -1."""
+    def _end(self, i: int, length: int, text: str, start: int) -> int:
+        """Where pattern ``i``'s match at ``start`` ends, or -1: from ``length``, its outcome there (see
+        :meth:`_outcome`), or from the regex when the outcome is -1."""
+        if length > 0:
+            return start + length
         m = self._res[i].match(text, start)
         return m.end() if m is not None else -1
 
@@ -481,7 +470,7 @@ class KeywordMatcher:
         """The first match, or None."""
         for start, candidates in self._positions(text):
             for i, length in candidates:
-                stop = start + length if length > 0 else self._match_end(i, text, start) if length else -1
+                stop = self._end(i, length, text, start)
                 if stop > start:
                     return start, stop, self.payloads[i]
         return None
@@ -494,7 +483,7 @@ class KeywordMatcher:
             for i, length in candidates:
                 if ends.get(i, -1) > start:
                     continue
-                stop = start + length if length > 0 else self._match_end(i, text, start) if length else -1
+                stop = self._end(i, length, text, start)
                 if stop > start:
                     ends[i] = stop
                     out.setdefault(i, []).append((start, text[start:stop]))

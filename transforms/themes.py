@@ -2,8 +2,8 @@
 
 Keywords are matched as whole words (or their plural in "s") on folded text (title weighs most, then
 summary, then description); source tags go through the mapping files (``labels.map_labels(source,
-"themes", …)``) and count as strong evidence. The primary theme (first of ``themes``) is the one with the highest score; ties keep the order
-of ``schema.THEMES`` (the CCAS core first).
+"themes", …)``) and count as strong evidence. The primary theme (first of ``themes``) is the one with the
+highest score; ties keep the order of ``schema.THEMES`` (the CCAS core first).
 """
 
 from __future__ import annotations
