@@ -10,6 +10,12 @@ The transforms create no reference cycles (a test holds them to that), so pausin
 them lets nothing accumulate that reference counting would not free. Collection resumes when the last
 pause ends and reclaims whatever cycles other code left meanwhile.
 
+What the batch built would still sit in the youngest generation, and the first collection after the pause
+would walk all of it (at 10 000 records, 3–7 % of the transforms' time, in four walks, one per source).
+So when the pause ends, everything tracked moves to the oldest generation at once (``gc.freeze`` then
+``gc.unfreeze``: two list splices, no walk). Those objects are then only walked by the occasional full
+collection, as if they had survived the young ones; any garbage cycle among them is still reclaimed there.
+
 A process that is about to exit has a last use for this: :func:`exit_with` moves every object to the
 permanent generation first, so the interpreter's final collection has nothing to walk.
 """
@@ -32,7 +38,7 @@ _resume = False
 def paused() -> Iterator[None]:
     """No automatic cyclic collection inside the block. Nests, and may be entered from several threads at
     once: the collector is enabled again (if it was enabled before the first pause) when the last block
-    ends."""
+    ends, and what was built meanwhile is counted as old (see the module's docstring)."""
     global _depth, _resume
     with _lock:
         if _depth == 0:
@@ -45,6 +51,9 @@ def paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _resume:
+                if not gc.get_freeze_count():  # objects frozen by someone else stay frozen
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
 

@@ -45,6 +45,29 @@ def test_collector_stays_off_when_it_was_off_before(collector_on):
     assert not gc.isenabled()
 
 
+def test_what_a_pause_built_is_old_when_it_ends(collector_on):
+    """The objects built during a pause go to the oldest generation when it ends: the next young
+    collection does not walk them."""
+    with gcpause.paused():
+        built = [[i] for i in range(5000)]
+        assert gc.get_count()[0] >= len(built)
+    assert gc.get_count()[0] < 100
+    assert gc.get_freeze_count() == 0
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(built) in oldest and id(built[-1]) in oldest
+
+
+def test_a_pause_leaves_frozen_objects_frozen(collector_on):
+    kept = [[i] for i in range(100)]
+    gc.freeze()
+    try:
+        with gcpause.paused():
+            pass
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
+
+
 def test_overlapping_pauses_from_two_threads(collector_on):
     """Thread A pauses, B pauses, A resumes: still paused until B ends too."""
     a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
