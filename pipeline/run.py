@@ -356,27 +356,43 @@ def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], a
 def _transform_into(source: str, items: Iterable[tuple[int, Any, str | None]], as_of: date,
                     records: dict[str, dict[str, Any]], rejected: list[dict[str, Any]],
                     lines: dict[str, int]) -> None:
-    """Add the records of ``items`` to ``records`` (by id, the first wins), failures to ``rejected``."""
-    from transforms.normalize import to_record
-
+    """Add the records of ``items`` to ``records`` (by id, the first wins), failures to ``rejected``, in
+    the items' order. The items go to the transforms ``TRANSFORM_BATCH`` at a time (see
+    ``normalize.to_records``)."""
     meta = source_meta(source)
+    batch: list[tuple[int, Any, str | None]] = []
     with gcpause.paused():  # the records are kept: collections would walk them for nothing
-        for n, item, error in items:
-            if error is not None:
-                rejected.append({"source": source, "native_id": None, "url": None, "reason": error,
-                                 "raw": None})
-                continue
-            try:
-                rec = to_record(item, meta, as_of)
-            except ValidationError as exc:
-                rejected.append(_rejected(source, item, f"invalid: {exc}"))
-                continue
-            except Exception as exc:  # a transform bug must not lose the item nor stop the harvest
-                rejected.append(_rejected(source, item, f"transform error: {type(exc).__name__}: {exc}"))
-                continue
-            if rec["id"] in records:
-                rejected.append(_rejected(source, item, f"duplicate id {rec['id']} in this harvest (line {n})"))
-                continue
+        for entry in items:
+            batch.append(entry)
+            if len(batch) == TRANSFORM_BATCH:
+                _add_batch(source, batch, meta, as_of, records, rejected, lines)
+                batch = []
+        _add_batch(source, batch, meta, as_of, records, rejected, lines)
+
+
+#: items transformed together: each extractor runs over the batch before the next one starts (10 000
+#: bench items: 2.3-2.5 s one at a time, 1.8-2.0 s from 32 items on)
+TRANSFORM_BATCH = 256
+
+
+def _add_batch(source: str, batch: list[tuple[int, Any, str | None]], meta: Any, as_of: date,
+               records: dict[str, dict[str, Any]], rejected: list[dict[str, Any]],
+               lines: dict[str, int]) -> None:
+    from transforms.normalize import to_records
+
+    results = iter(to_records([item for _, item, error in batch if error is None], meta, as_of))
+    for n, item, error in batch:
+        if error is not None:
+            rejected.append({"source": source, "native_id": None, "url": None, "reason": error, "raw": None})
+            continue
+        rec = next(results)
+        if isinstance(rec, ValidationError):
+            rejected.append(_rejected(source, item, f"invalid: {rec}"))
+        elif isinstance(rec, Exception):  # a transform bug must not lose the item nor stop the harvest
+            rejected.append(_rejected(source, item, f"transform error: {type(rec).__name__}: {rec}"))
+        elif rec["id"] in records:
+            rejected.append(_rejected(source, item, f"duplicate id {rec['id']} in this harvest (line {n})"))
+        else:
             records[rec["id"]] = rec
             lines[rec["id"]] = n
 

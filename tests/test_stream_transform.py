@@ -51,6 +51,21 @@ def test_reading_while_the_file_grows_gives_the_same_records(tmp_path):
         assert summary(work.finish()) == summary(expected)
 
 
+def test_the_size_of_the_transform_batches_does_not_change_the_result(tmp_path, monkeypatch):
+    """Records, rejections (and their order), line numbers and hashes are the same whether the items go
+    to the transforms one at a time, three at a time or all at once."""
+    from pipeline import run
+
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes(raw_bytes())
+    results = []
+    for size in (1, 3, 1000):
+        monkeypatch.setattr(run, "TRANSFORM_BATCH", size)
+        results.append(summary(transform_file(SRC, path, AS_OF)))
+    assert results[0] == results[1] == results[2]
+    assert [native_id for native_id, _ in results[0][1]] == ["aap-3", None]  # the duplicate, then the cut line
+
+
 def test_tail_numbers_lines_like_the_file_reader(tmp_path):
     path = tmp_path / "raw.jsonl"
     path.write_bytes(raw_bytes())

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import schema
-from transforms.normalize import to_record
+from transforms.normalize import to_record, to_records
 
 META = {"source_level": "regional", "funder": "Région Île-de-France",
         "perimeter": {"scale": "region", "regions": ["11"], "departments": [], "label": "Île-de-France"},
@@ -104,3 +104,45 @@ def test_any_item_gives_a_record_or_a_validation_error(extra, title):
         assert str(exc)
     else:
         assert tuple(rec) == schema.RECORD_FIELDS
+
+
+class _Unreadable:
+    """A value whose text cannot be read: what a bug in an extractor's input handling looks like."""
+
+    def __str__(self):
+        raise RuntimeError("unreadable value")
+
+
+def _outcome(make):
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 — the outcome compared is the exception itself
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_a_batch_gives_each_item_what_it_gives_alone():
+    """Each extractor runs over the whole batch before the next one: an item that fails (invalid, an
+    extractor's exception, a text that cannot be read) fails alone, with its own reason, in its place."""
+    items = [
+        _item(native_id="1", deadline_text="Date limite : 5 septembre 2026", description="Aide aux seniors."),
+        {"source": "demo_region", "url": "https://www.iledefrance.fr/aides/x"},  # no title
+        _item(native_id="3", deadlines=[_Unreadable()]),  # the deadlines extractor raises
+        _item(native_id="4", description="Accompagner les familles monoparentales. Jusqu'à 15 000 €."),
+        _item(native_id="5", title=_Unreadable()),  # raises before any extractor
+        _item(native_id="6", perimeter_label=_Unreadable()),  # raises after them
+        _item(native_id="7", deadline_text="Ponctuelle", description="Dépôt avant le 12 mars 2027."),
+    ]
+    batch = [r if isinstance(r, dict) else f"{type(r).__name__}: {r}"
+             for r in to_records(items, META, date(2026, 6, 1))]
+    alone = [_outcome(lambda item=item: to_record(item, META, date(2026, 6, 1))) for item in items]
+    assert batch == alone
+    assert [r["native_id"] if isinstance(r, dict) else r for r in batch] == [
+        "1", "ValidationError: raw item lacks title",
+        "ValidationError: deadlines failed: RuntimeError: unreadable value", "4",
+        "RuntimeError: unreadable value", "ValidationError: perimeter failed: RuntimeError: unreadable value", "7"]
+    assert batch[-1]["deadlines"] == ["2027-03-12"]
+
+
+def test_a_batch_with_bad_meta_fails_every_item():
+    assert [str(r) for r in to_records([_item(), _item(native_id="2")], {"source_level": "planet"},
+                                       date(2025, 1, 1))] == ["source meta source_level='planet' not in vocabulary"] * 2
