@@ -73,10 +73,13 @@ _LATIN1_DELETE: Final = _LATIN1[1]
 _LATIN1_SEVERAL: Final = _LATIN1[2]
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def fold(text: str) -> str:
     """Lower-case ASCII: accents stripped, apostrophes/dashes unified, "€" spelled "eur", whitespace
-    collapsed. Cached: one record's texts are folded by several extractors.
+    collapsed. Cached: one record's texts are folded by several extractors, which run one after the other
+    over a batch of items (``pipeline.run.TRANSFORM_BATCH``, 256): the cache holds about four texts per
+    item of a batch, as many as one item's extractors share (10 000 bench items: 40 000 hits of 88 000
+    calls, as many as when each item went through every extractor before the next item; 512 gave 31 500).
 
     A text with accents is encoded to Latin-1 once: the characters beyond it go through the encoder's
     error handler, the rest through a byte table; both give what the replacements then NFKD would. The
