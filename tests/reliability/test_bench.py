@@ -19,6 +19,7 @@ from pipeline.bench import (
     _Pair,
     median_pair,
     raw_items,
+    time_transforms,
     tree_pss,
     tree_rss,
     write_benchmarks,
@@ -97,6 +98,26 @@ def test_raw_items_repeat_under_new_ids(tmp_path: Path) -> None:
 def _pair(bare_s: float, full_s: float) -> _Pair:
     return _Pair(bare_s=bare_s, full_s=full_s, rerun_s=full_s / 10, full={}, rerun={},
                  full_served={}, rerun_served={})
+
+
+def test_a_timed_transforms_pass_does_not_include_freeing_the_previous_ones(monkeypatch) -> None:
+    """Each pass's clock runs while it transforms, not while the records of the pass before are freed."""
+    from pipeline import bench, run
+
+    events: list[str] = []
+
+    class Record:
+        def __del__(self) -> None:
+            events.append("freed")
+
+    monkeypatch.setattr(run, "transform_items", lambda source, rows, as_of: ([Record() for _ in rows], []))
+    monkeypatch.setattr(bench.time, "process_time", lambda: events.append("clock") or 0.0)
+    _, records, _ = time_transforms({"a": [1, 2], "b": [3]}, None)
+    assert records == 3
+    clocks = [i for i, e in enumerate(events) if e == "clock"]
+    assert len(clocks) == 2 * bench.REPEATS and events.count("freed") == 3 * (bench.REPEATS - 1)
+    for start, stop in zip(clocks[::2], clocks[1::2], strict=True):
+        assert "freed" not in events[start:stop]
 
 
 def test_the_median_pair_is_chosen_by_its_ratio() -> None:
