@@ -218,19 +218,6 @@ def _derive_into(works: list[_Work], as_of: date) -> None:
                 w.error = exc
 
 
-def derive_all(items: list[dict], source: str, as_of: date) -> list[dict[str, Any] | Exception]:
-    """``derive`` of each item, in order; an item that fails gives its exception instead."""
-    works = []
-    failed: dict[int, Exception] = {}
-    for k, item in enumerate(items):
-        try:
-            works.append(_Work(item, source))
-        except Exception as exc:  # noqa: BLE001
-            failed[k] = exc
-    _derive_into(works, as_of)
-    return _in_order(len(items), failed, [(w.error or w.derived) for w in works])
-
-
 def _in_order(n: int, failed: dict[int, Exception], results: list[Any]) -> list[Any]:
     """``results`` (of the items that did not fail early) merged with ``failed`` (item index → exception)."""
     if not failed:
@@ -246,16 +233,19 @@ def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
     """Every field the extractors compute from a raw item's texts and labels (shared by ``to_record``
     and ``aap classify``). ``item`` uses raw field names; missing ones are treated as empty. Raises
     ``schema.ValidationError`` naming the extractor that failed."""
-    result = derive_all([item], source, as_of)[0]
-    if isinstance(result, Exception):
-        raise result
-    return result
+    work = _Work(item, source)
+    _derive_into([work], as_of)
+    if work.error is not None:
+        raise work.error
+    return work.derived
 
 
 def _record(w: _Work, meta: dict) -> dict:
     item = w.item
     try:
         perimeter = resolve_perimeter(_text(item.get("perimeter_label")), meta.get("perimeter"))
+    except schema.ValidationError:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise _failure("perimeter", exc) from exc
     native = item.get("native_id")
