@@ -354,7 +354,7 @@ def transform_items(source: str, items: Iterable[tuple[int, Any, str | None]], a
 
 
 #: items transformed together: each extractor runs over the batch before the next one starts (10 000
-#: bench items: 2.3-2.5 s one at a time, 1.8-2.0 s from 32 items on)
+#: bench items: 2.3-2.5 s one at a time, mostly 1.8-2.0 s from 32 items on)
 TRANSFORM_BATCH = 256
 
 
