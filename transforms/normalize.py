@@ -230,9 +230,9 @@ def _in_order(n: int, failed: dict[int, Exception], results: list[Any]) -> list[
 
 
 def derive(item: dict, source: str, as_of: date) -> dict[str, Any]:
-    """Every field the extractors compute from a raw item's texts and labels (shared by ``to_record``
-    and ``aap classify``). ``item`` uses raw field names; missing ones are treated as empty. Raises
-    ``schema.ValidationError`` naming the extractor that failed."""
+    """Every field the extractors compute from a raw item's texts and labels, for ``aap classify``: the
+    stages ``to_records`` runs over a batch, on one item. ``item`` uses raw field names; missing ones are
+    treated as empty. Raises ``schema.ValidationError`` naming the extractor that failed."""
     work = _Work(item, source)
     _derive_into([work], as_of)
     if work.error is not None:
