@@ -203,3 +203,39 @@ def test_a_format_failing_in_the_other_process_is_reported(warehouse, tmp_path, 
     state = json.loads((out / ".weekly-2026-W47.state.json").read_text(encoding="utf-8"))
     # per format, the digest it was written from; and the digest and inputs of the last run
     assert "atom" not in state and set(state) == (set(FORMATS) - {"atom"}) | {"digest", "inputs"}
+
+
+def test_a_small_digest_is_written_without_a_second_process(monkeypatch):
+    from pipeline import settings
+    from warehouse.exports import weekly
+
+    monkeypatch.setattr(settings, "available_cores", lambda: 2)
+    # a harvest of 1 000 calls gives a digest of about 600 items, 10 000 calls about 3 100
+    assert weekly.export_workers(600, FORMATS) == 1
+    assert weekly.export_workers(3100, FORMATS) == 2
+    # the estimate is the formats' cost: the spreadsheet alone weighs more than the six others
+    assert weekly.export_workers(1200, ("csv",)) == 1
+    assert weekly.export_workers(1200, ("xlsx", "csv")) == 2
+    monkeypatch.setattr(settings, "available_cores", lambda: 1)
+    assert weekly.export_workers(3100, FORMATS) == 1
+
+
+def test_the_harvest_default_forks_only_for_a_large_digest(warehouse, tmp_path, monkeypatch):
+    from pipeline import settings
+    from warehouse.exports import weekly
+
+    _, snap = warehouse
+    monkeypatch.setattr(settings, "available_cores", lambda: 2)
+    asked = []
+    real = weekly._write_in_parallel
+
+    def spy(digest, formats, directory, workers):
+        asked.append(workers)
+        return real(digest, formats, directory, workers)
+
+    monkeypatch.setattr(weekly, "_write_in_parallel", spy)
+    files = write_weekly_files(snap, now=at("2026-11-20", hour=7), formats=FORMATS, directory=tmp_path / "a")
+    assert not files.errors and asked == [1]
+    monkeypatch.setattr(weekly, "PARALLEL_MIN_S", 0.0)  # as if the digest were large
+    files = write_weekly_files(snap, now=at("2026-11-20", hour=7), formats=FORMATS, directory=tmp_path / "b")
+    assert not files.errors and asked == [1, 2]

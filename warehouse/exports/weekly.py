@@ -93,9 +93,9 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
     ``directory/.weekly-<week>.state.json``) and that still exists is left untouched, so a harvest that
     changed nothing the digest shows writes nothing. When the digest's inputs are the ones recorded too
     (:func:`digest.inputs_key`: its query's rows, window and code), the digest is not even built. A
-    failing format is reported, not raised. With ``workers`` > 1 (default: :func:`export_workers`) the
-    formats are shared between this process and a forked one, which gets its own copy of the digest
-    (nothing is pickled but the results)."""
+    failing format is reported, not raised. With ``workers`` > 1 (default: :func:`export_workers`, which
+    forks only for a digest large enough to gain from it) the formats are shared between this process and
+    a forked one, which gets its own copy of the digest (nothing is pickled but the results)."""
     out = DigestFiles()
     try:
         con = connect(db_path, read_only=True)
@@ -123,7 +123,9 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
             out.unchanged.append(paths[fmt])
         else:
             todo.append(fmt)
-    written = _write_in_parallel(digest, todo, directory, export_workers() if workers is None else workers)
+    if workers is None:
+        workers = export_workers(sum(len(section.items) for section in digest.sections), todo)
+    written = _write_in_parallel(digest, todo, directory, workers)
     for fmt in formats:
         if fmt not in written:
             out.paths.append(paths[fmt])
@@ -143,15 +145,24 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
     return out
 
 
-#: relative CPU cost of writing each format (for sharing them between processes), as measured on a digest of
-#: 10 000 calls (CSV = 1: 0.095 s)
+#: relative CPU cost of writing each format (for sharing them between processes), as measured on the digest
+#: of a warehouse of 10 000 calls (3 137 items; CSV = 1: 0.095 s)
 _COST = {"json": 1.15, "xlsx": 11.7, "html": 1.1, "atom": 2.65, "md": 1.05, "ics": 1.4, "csv": 1.0, "parquet": 0.6}
+#: seconds per digest item of a format of cost 1 (from the measure of :data:`_COST`)
+_SECONDS_PER_ITEM = 0.095 / 3137
+#: below this estimated writing time, the formats are written by this process alone: forking a harvest's
+#: process and waiting for its child cost 0.1-0.2 s, more than the child takes off a small digest (at
+#: N = 1 000, 595 items: 0.26-0.32 s with a child, 0.23-0.26 s without, outside a harvest; 0.40 s with a
+#: child inside one)
+PARALLEL_MIN_S = 0.3
 
 
-def export_workers() -> int:
-    """Processes that write the formats: two where there are two cores (one without ``fork``, see
-    :func:`_write_in_parallel`)."""
-    return min(2, settings.available_cores())
+def export_workers(items: int, formats: list[str] | tuple[str, ...]) -> int:
+    """Processes that write ``formats`` of a digest of ``items`` items: two where there are two cores and
+    writing them is estimated to take at least :data:`PARALLEL_MIN_S` seconds, one otherwise (and without
+    ``fork``, see :func:`_write_in_parallel`)."""
+    estimate = items * _SECONDS_PER_ITEM * sum(_COST.get(fmt, 1.0) for fmt in formats)
+    return min(2, settings.available_cores()) if estimate >= PARALLEL_MIN_S else 1
 
 
 def _write_formats(digest: Digest, formats: list[str], directory: Path) -> dict[str, tuple[Path | None, str | None]]:
