@@ -1,11 +1,12 @@
-"""The harvest's export files: the digest is read once, the ICS and JSON writers give the exact output of
-the libraries they replace, and files are rewritten only when what the digest shows changed."""
+"""The harvest's export files: the digest is read once, the ICS, Atom and JSON writers give the exact output
+of the libraries they replace, and files are rewritten only when what the digest shows changed."""
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, timedelta
 
 import pytest
 from icalendar import Calendar, Event
@@ -13,8 +14,8 @@ from icalendar.parser.string import _foldline
 
 from tests.warehouse.factory import at, batch, record
 from warehouse.db import connect
+from warehouse.exports import atom, ics
 from warehouse.exports import digest as digest_module
-from warehouse.exports import ics
 from warehouse.exports.digest import dumps, to_jsonable
 from warehouse.exports.weekly import read_digest, write_weekly_files
 from warehouse.load import load_harvest
@@ -55,6 +56,36 @@ def icalendar_reference(digest) -> bytes:
     return cal.to_ical()
 
 
+def feedgen_reference(digest) -> bytes:
+    """The feed as ``feedgen`` builds it (what ``atom.write`` replaced), with aap as its generator."""
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.id(atom.FEED_ID)
+    fg.title(digest.title)
+    fg.author({"name": atom.AUTHOR})
+    fg.language("fr")
+    fg.updated(digest.generated_at)
+    fg.generator(atom.GENERATOR)
+    sections = {}
+    for section, item in digest.rows():
+        sections.setdefault(item.id, []).append(section.title)
+    for item in digest.unique_items():
+        fe = fg.add_entry(order="append")
+        fe.id(atom.entry_id(item.id))
+        fe.title(item.title)
+        fe.link(href=item.url)
+        fe.updated(item.updated_at.replace(tzinfo=UTC))
+        fe.published(item.first_seen_at.replace(tzinfo=UTC))
+        fe.category(term=item.theme, label=item.theme_label)
+        lines = [" · ".join(sections[item.id]), f"Financeur : {item.funder or 'non précisé'}",
+                 f"Périmètre : {item.perimeter}", f"Date limite : {item.deadline_text}",
+                 f"Montant : {item.amount_text}", f"Éligibilité : {item.ccas_label}"]
+        lines += [x for x in (item.ccas_evidence, item.changes) if x]
+        fe.summary("\n".join(lines), type="text")
+    return fg.atom_str(pretty=True)
+
+
 def harvest(db, snap, records, day):
     load_harvest(db, [batch(SRC, records)], now=at(day), run_id=f"run-{day}")
     publish(db, snap)
@@ -81,15 +112,50 @@ def test_fold_matches_icalendar_on_any_text():
         assert ics.fold(line) == _foldline(line).encode("utf-8"), line
 
 
-def test_ics_is_byte_identical_to_icalendar_and_parses_back(warehouse):
-    _, snap = warehouse
-    digest = read_digest(snap, now=at("2026-11-20", hour=7))
+@pytest.fixture()
+def digest(warehouse):
+    """The digest of the fixture's warehouse: a tricky call, a plain one and a withdrawn one."""
+    digest = read_digest(warehouse[1], now=at("2026-11-20", hour=7))
     assert any(i.status == "withdrawn" for i in digest.unique_items())
-    path = ics.write(digest, snap.parent / "w.ics")
+    return digest
+
+
+def test_ics_is_byte_identical_to_icalendar_and_parses_back(digest, tmp_path):
+    path = ics.write(digest, tmp_path / "w.ics")
     assert path.read_bytes() == icalendar_reference(digest)
     events = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
     assert len(events) == 4
     assert all(len(line) <= 75 for line in path.read_bytes().split(b"\r\n"))
+
+
+def test_atom_is_byte_identical_to_feedgen(digest, tmp_path):
+    assert atom.write(digest, tmp_path / "w.atom").read_bytes() == feedgen_reference(digest)
+
+
+def test_atom_escapes_any_text_as_lxml_does(digest, tmp_path):
+    rng = random.Random(11)
+    alphabet = "ab &<>\"'\t\r\n;é€😀\u00a0]]>"
+
+    def noise(size):
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, size)))
+
+    for k in range(40):
+        for section in digest.sections:
+            for group in section.groups:
+                group.items = [replace(item, title=noise(60), url="https://x.fr/?" + noise(30),
+                                       ccas_evidence=noise(80), funder=noise(20), id=f"{item.id}{noise(8)}")
+                               for item in group.items]
+        assert atom.write(digest, tmp_path / f"w{k}.atom").read_bytes() == feedgen_reference(digest)
+
+
+def test_atom_leaves_out_what_xml_cannot_carry(digest, tmp_path):
+    import feedparser
+
+    item = digest.sections[0].groups[0].items[0]
+    digest.sections[0].groups[0].items[0] = replace(item, title="Appel\x00 à\x1b projets\ufffe\ud800 2027")
+    feed = feedparser.parse(atom.write(digest, tmp_path / "w.atom").read_bytes())
+    assert not feed.bozo
+    assert feed.entries[0].title == "Appel à projets 2027"
 
 
 def test_json_text_is_the_standard_librarys():
