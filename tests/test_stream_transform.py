@@ -124,3 +124,22 @@ def test_the_text_hash_is_the_item_hash_for_items_with_a_source_record():
     line = json.dumps(bare, ensure_ascii=False) + "\n"
     assert stamp_free_hash(key, SRC, line) != raw_item_hash(key, line, bare)
     assert stamp_free_hash(key, "another", line) is None
+
+
+def test_a_harvest_keeps_each_records_raw_item_as_its_stored_text(tmp_path):
+    """With ``raw_as`` (a harvest's ``stored_json``), each record's raw item is replaced once, as soon as
+    the record is made, whatever the pieces the lines come in; nothing else changes."""
+    from warehouse.load import StoredJSON, stored_json
+
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes(raw_bytes())
+    plain = transform_file(SRC, path, AS_OF)
+    rows = list(read_jsonl_lines(path))
+    work = SourceTransform(SRC, AS_OF, raw_file=path, raw_as=stored_json)
+    for k in range(0, len(rows), 4):
+        work.feed(rows[k:k + 4])
+    early = work.finish()
+    assert summary(early) == summary(plain)
+    assert [type(r["raw"]) for r in early.records] == [StoredJSON] * len(plain.records)
+    assert [r["raw"] for r in early.records] == [stored_json(r["raw"]) for r in plain.records]
+    assert [{**r, "raw": None} for r in early.records] == [{**r, "raw": None} for r in plain.records]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -433,3 +435,25 @@ def test_clusters_are_the_components_of_every_pair_the_rules_link():
         computed = clusters_module.clusters(calls)
         got = {frozenset(i for i in computed if computed[i][0] == computed[k["id"]][0]) for k in calls}
         assert got == expected, seed
+
+
+
+def test_a_raw_item_serialised_early_is_stored_as_the_item_itself(tmp_path):
+    """A harvest hands the load each record's ``raw`` already in its stored form (``stored_json``): the
+    warehouse holds exactly what the parsed item gives, odd values included."""
+    raws = [{"guid": "a", "title": "Répit des aidants — 2027 ’€", "n": 1.5, "tags": ["x", None]},
+            {"b": 1, "a": {"z": [], "y": {}}, 3: "clé entière"},
+            {"big": 2 ** 70},  # beyond orjson's integers: through the standard library
+            {"lone": "\ud800 surrogate"},  # not encodable as such: stored with a replacement
+            "<div class=\"fiche\">fragment de page</div>"]
+    records = [record(native_id=f"n{k}", raw=raw) for k, raw in enumerate(raws)]
+    early = [{**rec, "raw": load_module.stored_json(rec["raw"])} for rec in records]
+    assert all(type(rec["raw"]) is load_module.StoredJSON for rec in early)
+    for name, recs in (("items", records), ("early", early)):  # checked, as a harvest's records are
+        load_harvest(tmp_path / f"{name}.duckdb", [replace(batch(SRC, recs), checked=True)], now=at("2026-11-20"),
+                     run_id="r1")
+    assert dump(tmp_path / "early.duckdb") == dump(tmp_path / "items.duckdb")
+    stored = dict(one(tmp_path / "early.duckdb", "SELECT native_id, raw FROM calls"))
+    assert json.loads(stored["n0"]) == raws[0] and json.loads(stored["n2"]) == {"big": 2 ** 70}
+    assert json.loads(stored["n3"]) == {"lone": "? surrogate"}
+    assert json.loads(stored["n4"]) == raws[4]
