@@ -299,7 +299,7 @@ _PLAIN = tuple(f for f in schema.RECORD_FIELDS if f not in LIST_FIELDS + JSON_FI
 class StoredJSON(bytes):
     """A record's JSON field already as the load stores it (:func:`stored_json`, UTF-8). A harvest makes
     each record's ``raw`` one as soon as the record is made: the text takes about half the memory of the
-    parsed item, which the harvest would otherwise hold until its source's load (15 MB less for the
+    parsed item, which the harvest would otherwise hold until its source's load (13 MB less for the
     7 000 records of two sources at N = 10 000), and the load then has nothing left to serialise."""
 
     def __str__(self) -> str:  # the text itself where a quarantine row's JSON meets it (``default=str``)

@@ -151,10 +151,10 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
 _COST = {"json": 1.15, "xlsx": 11.7, "html": 1.1, "atom": 1.2, "md": 1.05, "ics": 1.4, "csv": 1.0, "parquet": 0.6}
 #: seconds per digest item of a format of cost 1 (from the measure of :data:`_COST`)
 _SECONDS_PER_ITEM = 0.095 / 3137
-#: below this estimated writing time, the formats are written by this process alone: forking a harvest's
-#: process and waiting for its child cost 0.1-0.2 s, more than the child takes off a small digest (at
-#: N = 1 000, 595 items: 0.26-0.32 s with a child, 0.23-0.26 s without, outside a harvest; 0.40 s with a
-#: child inside one)
+#: below this estimated writing time, the formats are written by this process alone: the child takes no
+#: time off a small digest (at N = 1 000, 595 items: 0.26-0.32 s with a child, 0.23-0.26 s without, outside
+#: a harvest; 0.25-0.42 s either way inside harvests, alternated), and it costs a fork of the harvest's
+#: process, its CPU, and a second copy of that process's pages in the memory a machine counts
 PARALLEL_MIN_S = 0.3
 
 
