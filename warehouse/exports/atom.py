@@ -4,9 +4,9 @@ entry when a call changes instead of showing it twice.
 The XML is written directly, byte for byte what ``feedgen`` (on lxml) writes for the same calls with
 ``pretty=True`` and aap as its generator, which the tests check: building a feedgen entry and an lxml tree
 per call took a third of the time of all the harvest's export formats together (0.20-0.29 s against
-0.095 s for the 2 934 calls of a digest at N = 10 000). Characters that XML 1.0
-cannot carry (control characters but tab and line breaks, lone surrogates, U+FFFE, U+FFFF) are left out,
-where lxml would have refused the whole feed."""
+0.095 s for the 2 934 calls of a digest at N = 10 000). Characters that XML 1.0 cannot carry (control
+characters but tab and line breaks, lone surrogates, U+FFFE, U+FFFF) are left out, where lxml would have
+refused the whole feed."""
 
 from __future__ import annotations
 
