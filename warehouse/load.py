@@ -322,13 +322,11 @@ def stored_json(value: Any) -> StoredJSON | None:
     return None if value is None else StoredJSON(_json_bytes(value))
 
 
-def _json(value: Any) -> str | bytes | None:
-    """A record's JSON field as stored (Arrow reads a :class:`StoredJSON`'s UTF-8 as it is)."""
+def _json(value: Any) -> bytes | None:
+    """A record's JSON field as stored, in UTF-8 (Arrow reads it as text), a :class:`StoredJSON` as it is."""
     if value is None:
         return None
-    if type(value) is StoredJSON:
-        return value
-    return _json_bytes(value).decode()
+    return value if type(value) is StoredJSON else _json_bytes(value)
 
 
 def _call_columns(recs: list[dict], olds: list[dict | None], clock: _Clock,

@@ -67,10 +67,7 @@ def feedgen_reference(digest) -> bytes:
     fg.language("fr")
     fg.updated(digest.generated_at)
     fg.generator(atom.GENERATOR)
-    sections = {}
-    for section, item in digest.rows():
-        sections.setdefault(item.id, []).append(section.title)
-    for item in digest.unique_items():
+    for item, summary in atom.entries(digest):  # the calls and their texts; feedgen writes the XML
         fe = fg.add_entry(order="append")
         fe.id(atom.entry_id(item.id))
         fe.title(item.title)
@@ -78,11 +75,7 @@ def feedgen_reference(digest) -> bytes:
         fe.updated(item.updated_at.replace(tzinfo=UTC))
         fe.published(item.first_seen_at.replace(tzinfo=UTC))
         fe.category(term=item.theme, label=item.theme_label)
-        lines = [" · ".join(sections[item.id]), f"Financeur : {item.funder or 'non précisé'}",
-                 f"Périmètre : {item.perimeter}", f"Date limite : {item.deadline_text}",
-                 f"Montant : {item.amount_text}", f"Éligibilité : {item.ccas_label}"]
-        lines += [x for x in (item.ccas_evidence, item.changes) if x]
-        fe.summary("\n".join(lines), type="text")
+        fe.summary(summary, type="text")
     return fg.atom_str(pretty=True)
 
 

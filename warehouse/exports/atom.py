@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from warehouse.exports.digest import Digest
+from warehouse.exports.digest import Digest, DigestItem
 
 FEED_ID = "urn:aap:weekly"
 AUTHOR = "aap — veille appels à projets CCAS/CIAS"
@@ -46,6 +46,21 @@ def _utc(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat()
 
 
+def entries(digest: Digest) -> list[tuple[DigestItem, str]]:
+    """Each call of the digest once, with its entry's summary (its sections first)."""
+    sections: dict[str, list[str]] = {}
+    for section, item in digest.rows():
+        sections.setdefault(item.id, []).append(section.title)
+    out = []
+    for item in digest.unique_items():
+        lines = [" · ".join(sections[item.id]), f"Financeur : {item.funder or 'non précisé'}",
+                 f"Périmètre : {item.perimeter}", f"Date limite : {item.deadline_text}",
+                 f"Montant : {item.amount_text}", f"Éligibilité : {item.ccas_label}"]
+        lines += [x for x in (item.ccas_evidence, item.changes) if x]
+        out.append((item, "\n".join(lines)))
+    return out
+
+
 def write(digest: Digest, path: Path) -> Path:
     out = ["<?xml version='1.0' encoding='UTF-8'?>",
            '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr">',
@@ -54,20 +69,13 @@ def write(digest: Digest, path: Path) -> Path:
            f"  <updated>{digest.generated_at.isoformat()}</updated>",
            "  <author>", f"    <name>{text(AUTHOR)}</name>", "  </author>",
            f"  <generator>{GENERATOR}</generator>"]
-    sections: dict[str, list[str]] = {}
-    for section, item in digest.rows():
-        sections.setdefault(item.id, []).append(section.title)
-    for item in digest.unique_items():
-        lines = [" · ".join(sections[item.id]), f"Financeur : {item.funder or 'non précisé'}",
-                 f"Périmètre : {item.perimeter}", f"Date limite : {item.deadline_text}",
-                 f"Montant : {item.amount_text}", f"Éligibilité : {item.ccas_label}"]
-        lines += [x for x in (item.ccas_evidence, item.changes) if x]
+    for item, summary in entries(digest):
         out += ["  <entry>",
                 f"    <id>{text(entry_id(item.id))}</id>",
                 f"    <title>{text(item.title)}</title>",
                 f"    <updated>{_utc(item.updated_at)}</updated>",
                 f'    <link href="{attribute(item.url)}"/>',  # no rel: "alternate" is the default (RFC 4287)
-                f'    <summary type="text">{text(chr(10).join(lines))}</summary>',
+                f'    <summary type="text">{text(summary)}</summary>',
                 f'    <category term="{attribute(item.theme)}" label="{attribute(item.theme_label)}"/>',
                 f"    <published>{_utc(item.first_seen_at)}</published>",
                 "  </entry>"]
