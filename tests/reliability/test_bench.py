@@ -17,6 +17,7 @@ from pipeline.bench import (
     PeakSampler,
     _children,
     _Pair,
+    compile_sources,
     median_pair,
     raw_items,
     time_transforms,
@@ -147,3 +148,23 @@ def test_the_timed_harvest_child_harvests_then_revalidates(tmp_path: Path) -> No
     assert full["written"]["calls"] == 40 and not full["export_errors"]
     assert rerun["items"] == 40 and rerun["records"] == 0 and rerun["skipped"] == 40
     assert rerun["written"]["call_versions"] == 0
+
+
+def test_the_bench_byte_compiles_the_packages_it_times(tmp_path: Path) -> None:
+    import importlib.util
+
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    modules = [package / "__init__.py", package / "mod.py", package / "sub" / "deep.py"]
+    for module in modules:
+        module.write_text("VALUE = 1\n", encoding="utf-8")
+    compile_sources(tmp_path, ("pkg",))
+    for module in modules:
+        cached = Path(importlib.util.cache_from_source(str(module)))
+        assert cached.is_file(), module
+    # an edited module gets a new cached file
+    before = Path(importlib.util.cache_from_source(str(modules[1]))).read_bytes()
+    modules[1].write_text("VALUE = 22\n", encoding="utf-8")
+    os.utime(modules[1], (time.time() + 5, time.time() + 5))
+    compile_sources(tmp_path, ("pkg",))
+    assert Path(importlib.util.cache_from_source(str(modules[1]))).read_bytes() != before
