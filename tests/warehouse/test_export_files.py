@@ -161,6 +161,18 @@ def _stamps(directory):
     return {p.name: (p.stat().st_mtime_ns, p.stat().st_ino) for p in directory.iterdir()}
 
 
+def test_the_export_code_hash_reads_the_template_files_and_not_their_bytecode(tmp_path) -> None:
+    exports, templates = tmp_path / "warehouse" / "exports", tmp_path / "warehouse" / "templates"
+    (templates / "__pycache__").mkdir(parents=True)
+    exports.mkdir()
+    for path in (exports / "weekly.py", templates / "__init__.py", templates / "weekly.html.j2",
+                 templates / "__pycache__" / "__init__.cpython-311.pyc"):
+        path.write_text("x", encoding="utf-8")
+    files = digest_module.code_files(exports)
+    assert [p.name for p in files[:3]] == ["weekly.py", "__init__.py", "weekly.html.j2"]
+    assert all(p.is_file() for p in files), "a folder among the hashed files fails every export"
+
+
 def test_exports_are_skipped_until_the_digest_changes(warehouse, tmp_path, monkeypatch):
     from warehouse.exports import weekly
 

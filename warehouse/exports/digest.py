@@ -263,14 +263,19 @@ def _window(now: datetime, week: str | None) -> tuple[str, datetime, datetime, d
     return label, start, end, reference, [d.astimezone(UTC).replace(tzinfo=None) for d in (start, end)]
 
 
+def code_files(exports: Path) -> list[Path]:
+    """The code and templates that build and write a digest (the modules of ``exports`` and the files of
+    the templates folder beside it, not its ``__pycache__``), and the schema and settings they read."""
+    templates = exports.parent / "templates"
+    return [*sorted(exports.glob("*.py")), *sorted(path for path in templates.iterdir() if path.is_file()),
+            Path(schema.__file__), Path(settings.__file__)]
+
+
 @lru_cache(maxsize=1)
 def _code_hash() -> str:
-    """The code and templates that build and write a digest, and the schema and settings they read."""
-    root = Path(__file__).resolve().parent
-    files = [*sorted(root.glob("*.py")), *sorted((root.parent / "templates").glob("*")),
-             Path(schema.__file__), Path(settings.__file__)]
+    """A hash of :func:`code_files`."""
     digest = hashlib.sha256()
-    for path in files:
+    for path in code_files(Path(__file__).resolve().parent):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
