@@ -504,7 +504,7 @@ def _arrow(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list])
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[str, list] | pa.Table, *,
-            verb: str = "INSERT", replace: tuple[str, ...] = ()) -> None:
+            replace: tuple[str, ...] = ()) -> None:
     """Insert rows (dicts, columns, or an Arrow table) through an Arrow table typed from the table's own
     columns; first delete the rows with the same ``replace`` key (a plain delete and insert is much faster
     than DuckDB's upsert)."""
@@ -522,7 +522,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[
         if replace:
             match = " AND ".join(f"{table}.{k} = s.{k}" for k in replace)
             con.execute(f"DELETE FROM {table} USING _staging s WHERE {match}")
-        con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _staging")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _staging")
 
 
 _CHANGES = pa.schema([("id", pa.string()), ("change_kind", pa.string()), ("changes", pa.string())])
@@ -622,11 +622,10 @@ def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[st
     included). Counting harvests rather than incrementing a counter keeps a re-run of the same harvest
     from counting twice."""
     candidates = con.execute(
-        "SELECT c.id, 1 + (SELECT count(*) FROM harvest_runs r WHERE r.source = c.source AND r.ok "
-        "AND r.run_id <> ? AND r.harvested_at > c.last_seen_at AND r.harvested_at < ?) AS missed "
-        "FROM calls c WHERE c.source = ? AND c.status <> 'withdrawn'",
-        [clock.run_id, clock.at, source]).fetchall()
-    vanished = [call_id for call_id, missed in candidates if call_id not in seen and missed >= limit]
+        "SELECT c.id FROM calls c LEFT JOIN harvest_runs r ON r.source = c.source AND r.ok AND r.run_id <> ? "
+        "AND r.harvested_at > c.last_seen_at AND r.harvested_at < ? WHERE c.source = ? AND c.status <> 'withdrawn' "
+        "GROUP BY c.id HAVING 1 + count(r.run_id) >= ?", [clock.run_id, clock.at, source, limit]).fetchall()
+    vanished = sorted(call_id for (call_id,) in candidates if call_id not in seen)
     if vanished:
         with staged(con, "_vanished", {"id": vanished}):
             con.execute("UPDATE calls SET status = 'withdrawn', withdrawn_at = ? "
@@ -681,4 +680,6 @@ def _write_run(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock
         row[key] = json.dumps(crawl.get(key), ensure_ascii=False, sort_keys=True, default=str)
     row.update(new=stats.new, updated=stats.updated, unchanged=stats.unchanged, withdrawn=stats.withdrawn,
                rejected=stats.rejected)
-    _insert(con, "harvest_runs", [row], verb="INSERT OR REPLACE")
+    # one row, as parameters: DuckDB's upsert through an Arrow table took 5 ms, this 1 ms
+    con.execute("DELETE FROM harvest_runs WHERE run_id = ? AND source = ?", [clock.run_id, batch.source])
+    con.execute(f"INSERT INTO harvest_runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
