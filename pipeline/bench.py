@@ -76,12 +76,20 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _rss_bytes(pid: int) -> int:
+def _rss_parts(pid: int) -> tuple[int, int]:
+    """(resident memory, of which pages mapped from files: the code of Python, its extensions and
+    libraries, and other files), in bytes; zeros for a process gone."""
     try:
         with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            fields = fh.read().split()
+        page = os.sysconf("SC_PAGE_SIZE")
+        return int(fields[1]) * page, int(fields[2]) * page
     except (OSError, ValueError, IndexError):
-        return 0
+        return 0, 0
+
+
+def _rss_bytes(pid: int) -> int:
+    return _rss_parts(pid)[0]
 
 
 def _pss_bytes(pid: int) -> int:
@@ -119,20 +127,25 @@ def tree_pss(pid: int, procs: list[int] | None = None) -> int:
 
 class PeakSampler:
     """Samples the memory of a process tree every ``interval`` seconds: ``peak`` (resident memory of the
-    whole tree), ``peak_pss`` (its physical memory, shared pages counted once) and ``peak_root`` (resident
-    memory of the root process alone), in bytes."""
+    whole tree) and ``peak_files`` (how much of it was mapped from files at that moment), ``peak_pss`` (its
+    physical memory, shared pages counted once) and ``peak_root`` (resident memory of the root process
+    alone), in bytes."""
 
     def __init__(self, pid: int, interval: float = 0.05):
         self.pid, self.interval, self.peak, self.peak_root, self.peak_pss = pid, interval, 0, 0, 0
+        self.peak_files = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             procs = _tree(self.pid)  # walked once per sample
-            self.peak = max(self.peak, tree_rss(self.pid, procs))
+            parts = [_rss_parts(p) for p in procs]
+            resident = sum(r for r, _ in parts)
+            if resident > self.peak:
+                self.peak, self.peak_files = resident, sum(f for _, f in parts)
             self.peak_pss = max(self.peak_pss, tree_pss(self.pid, procs))
-            self.peak_root = max(self.peak_root, _rss_bytes(self.pid))
+            self.peak_root = max(self.peak_root, parts[0][0])
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:
@@ -427,6 +440,7 @@ class SizeResult:
     full_s: float
     stages: dict[str, float]
     peak_rss: int
+    peak_rss_files: int
     peak_rss_root: int
     peak_pss: int
     full_served: dict[str, int]
@@ -523,14 +537,17 @@ def bench_size(n: int, seed: int, work: Path, now: datetime, parallel: int, say:
             _, sampler, _ = run_child_harvest(portal.url, sources, data / "memory", now, sampled=True)
             assert sampler is not None
             memory.append(sampler)
-            say(f"N={n} memory run {k}: peak RSS {sampler.peak / 2**20:.0f} MB (harvest process alone "
+            say(f"N={n} memory run {k}: peak RSS {sampler.peak / 2**20:.0f} MB ({sampler.peak_files / 2**20:.0f} MB "
+                f"of it mapped from files; harvest process alone "
                 f"{sampler.peak_root / 2**20:.0f} MB), peak PSS {sampler.peak_pss / 2**20:.0f} MB")
     pick = median_pair(measured)
     full, rerun = pick.full, pick.rerun
+    highest = max(memory, key=lambda m: m.peak)
     stages = {k: round(v, 2) for k, v in full["seconds"].items()}
     transform_rps = full["records"] / full["seconds"]["transform"] if full["seconds"].get("transform") else 0.0
     return SizeResult(n=n, sizes=sizes, bare_s=pick.bare_s, full_s=pick.full_s, stages=stages,
-                      peak_rss=max(m.peak for m in memory), peak_rss_root=max(m.peak_root for m in memory),
+                      peak_rss=highest.peak, peak_rss_files=highest.peak_files,
+                      peak_rss_root=max(m.peak_root for m in memory),
                       peak_pss=max(m.peak_pss for m in memory),
                       full_served=pick.full_served, rerun_s=pick.rerun_s, rerun_crawls_s=rerun_crawls_s,
                       rerun_stages={k: round(v, 2) for k, v in rerun["seconds"].items()},
@@ -634,6 +651,8 @@ def table(results: list[SizeResult], transform: tuple[int, float, float], load: 
     out.append(row("DuckDB load inside the harvest", "", [f"{r.stages.get('load', 0):.2f} s" for r in results]))
     out.append(row("peak RSS, whole run incl. crawl processes (highest of the memory runs)", "< 500 MB at 10 000",
                    [_mb(r.peak_rss) for r in results]))
+    out.append(row("… of which pages mapped from files (the code of Python and its libraries, in every "
+                   "process), at that peak", "", [_mb(r.peak_rss_files) for r in results]))
     out.append(row("… of which the harvest process alone (its peak)", "", [_mb(r.peak_rss_root) for r in results]))
     out.append(row("peak PSS, whole run (pages shared by forked processes counted once)", "",
                    [_mb(r.peak_pss) for r in results]))

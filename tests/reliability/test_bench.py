@@ -59,6 +59,30 @@ def test_tree_rss_counts_children() -> None:
     assert sampler.peak >= alone
 
 
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_the_peak_says_how_much_of_it_was_mapped_from_files(tmp_path: Path) -> None:
+    data = tmp_path / "blob"
+    data.write_bytes(os.urandom(48 * 1024 * 1024))
+    mapped = ("import mmap, sys, time; f = open(sys.argv[1], 'rb'); m = mmap.mmap(f.fileno(), 0, "
+              "access=mmap.ACCESS_READ); s = sum(m[i] for i in range(0, len(m), 4096)); "
+              "print('ready', flush=True); time.sleep(30)")
+    anonymous = "x = bytearray(48 * 1024 * 1024); print('ready', flush=True); import time; time.sleep(30)"
+    seen = {}
+    for name, code in (("mapped", mapped), ("anonymous", anonymous)):
+        child = subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+            with PeakSampler(child.pid, interval=0.02) as sampler:
+                time.sleep(0.3)
+        finally:
+            child.kill()
+            child.wait()
+        seen[name] = sampler
+    mb = 1024 * 1024
+    assert seen["mapped"].peak_files > 44 * mb and seen["mapped"].peak > seen["mapped"].peak_files
+    assert seen["anonymous"].peak > 48 * mb and seen["anonymous"].peak - seen["anonymous"].peak_files > 44 * mb
+
+
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc smaps_rollup")
 def test_tree_pss_counts_pages_shared_after_a_fork_once() -> None:
     """A process that fills 60 MB then forks: both hold the pages (RSS counts them twice), one copy exists."""
