@@ -487,8 +487,8 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
     known = _TYPES.setdefault(con, {})
     if table not in known:
         known[table] = [(c, _ARROW_TYPES[t]) for c, t in con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position", [table]).fetchall()]
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = current_schema() AND table_name = ? ORDER BY column_index", [table]).fetchall()]
     return known[table]
 
 

@@ -371,6 +371,23 @@ def test_an_old_warehouse_is_upgraded_and_a_failed_migration_rolls_back(db, monk
     assert 99 not in {r[0] for r in one(db, "SELECT version FROM schema_migrations")}
 
 
+def test_a_database_without_the_migrations_table_is_seen_as_unmigrated(tmp_path):
+    import duckdb
+
+    from warehouse.db import applied_versions
+
+    path = tmp_path / "foreign.duckdb"
+    foreign = duckdb.connect(str(path))
+    foreign.execute("CREATE TABLE notes (x INTEGER)")
+    assert applied_versions(foreign) == set()
+    foreign.close()
+    with pytest.raises(WarehouseError, match="lacks migrations"):
+        connect(path, read_only=True)
+    con = connect(path)  # writable: every migration applied
+    assert applied_versions(con) == {m.version for m in migrations()}
+    con.close()
+
+
 def test_a_record_without_the_transforms_hashes_is_quarantined(tmp_path):
     db = tmp_path / "warehouse.duckdb"
     good = record(native_id="good")
