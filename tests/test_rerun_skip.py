@@ -160,3 +160,10 @@ def test_a_call_no_longer_stored_as_read_fails_the_whole_load(dbs, tmp_path):
             HarvestLoad(db, now=now, run_id="r2") as load:
         load.add(SourceBatch(SRC, True, [], unchanged={f"{SRC}:aap-1": "0" * 32}))
     assert tables(db) == before
+    con = duckdb.connect(str(db), read_only=True)
+    (stored,) = con.execute("SELECT raw_hash FROM calls WHERE id = ?", [f"{SRC}:aap-1"]).fetchone()
+    con.close()
+    with pytest.raises(WarehouseError, match="changed during the harvest"), \
+            HarvestLoad(db, now=now, run_id="r3") as load:  # a call that is not stored at all
+        load.add(SourceBatch(SRC, True, [], unchanged={f"{SRC}:aap-1": stored, f"{SRC}:aap-9": stored}))
+    assert tables(db) == before

@@ -213,7 +213,7 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         restamped["raw_hash"] = [batch.raw_hashes.get(i) for i in restamped["id"]]
         stored = {r["id"] for r in accepted}
         unchanged = {i: h for i, h in batch.unchanged.items() if i not in stored}
-        again = _unchanged_columns(con, batch.source, unchanged, existing, clock, stats)
+        again = _unchanged_columns(batch.source, unchanged, existing, clock, stats)
         for name, values in again.items():
             restamped[name] += values
         _restamp(con, restamped, clock)
@@ -264,8 +264,8 @@ def record_problem(rec: Any, source: str, *, checked: bool = False) -> str | Non
 
 def _existing(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str, Any]]:
     rows = dict_rows(con, "SELECT id, content_hash, calendar_hash, version, first_seen_at, content_changed_at, "
-                          "calendar_changed_at, status, cluster_id, is_preferred FROM calls WHERE source = ?",
-                     [source])
+                          "calendar_changed_at, status, cluster_id, is_preferred, raw_hash, deadline_kind, deadlines, "
+                          "opens_on, record_status FROM calls WHERE source = ?", [source])
     return {row["id"]: row for row in rows}
 
 
@@ -408,22 +408,20 @@ def _differing(con: duckdb.DuckDBPyConnection, seen: list[dict], clock: _Clock) 
     return [rec for rec in seen if rec["id"] in ids]
 
 
-def _unchanged_columns(con: duckdb.DuckDBPyConnection, source: str, unchanged: dict[str, str],
-                       existing: dict[str, dict], clock: _Clock, stats: LoadStats) -> dict[str, list]:
+def _unchanged_columns(source: str, unchanged: dict[str, str], existing: dict[str, dict], clock: _Clock,
+                       stats: LoadStats) -> dict[str, list]:
     """The restamp columns (``id``, ``status``, ``record_status``, ``next_deadline``, ``raw_hash``) of the
-    calls a harvest saw unchanged (not transformed again), from their stored record; each must still be
-    stored with the raw hash the harvest read, or the load fails (another load changed the warehouse
-    meanwhile)."""
+    calls a harvest saw unchanged (not transformed again), from their stored record (``existing``, read in
+    this load's transaction); each must still be stored with the raw hash the harvest read, or the load
+    fails (another load changed the warehouse meanwhile)."""
     if not unchanged:
         return {"id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []}
-    with staged(con, "_unchanged", {"id": list(unchanged), "raw_hash": list(unchanged.values())}):
-        stored = dict_rows(con, "SELECT c.id, c.deadline_kind, c.deadlines, c.opens_on, c.record_status AS status "
-                                "FROM calls c JOIN _unchanged u ON c.id = u.id AND c.raw_hash = u.raw_hash "
-                                "WHERE c.source = ?", [source])
-    if len(stored) != len(unchanged):
-        lost = sorted(set(unchanged) - {r["id"] for r in stored})
+    lost = sorted(i for i, digest in unchanged.items() if i not in existing or existing[i]["raw_hash"] != digest)
+    if lost:
         raise WarehouseError(f"{len(lost)} call(s) of {source} seen unchanged are no longer stored as read "
                              f"(e.g. {lost[0]}): the warehouse changed during the harvest")
+    stored = [{"id": i, "deadline_kind": existing[i]["deadline_kind"], "deadlines": existing[i]["deadlines"],
+               "opens_on": existing[i]["opens_on"], "status": existing[i]["record_status"]} for i in unchanged]
     columns = _call_columns(stored, [], clock, ("status", "next_deadline"))
     # what a transform on this day would give (the harvest transforms again any call whose record
     # depends on the date in another way: ``transforms.deadlines.depends_on_run_date``)
