@@ -678,6 +678,4 @@ def _write_run(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock
         row[key] = json.dumps(crawl.get(key), ensure_ascii=False, sort_keys=True, default=str)
     row.update(new=stats.new, updated=stats.updated, unchanged=stats.unchanged, withdrawn=stats.withdrawn,
                rejected=stats.rejected)
-    # one row, as parameters: DuckDB's upsert through an Arrow table took 5 ms, this 1 ms
-    con.execute("DELETE FROM harvest_runs WHERE run_id = ? AND source = ?", [clock.run_id, batch.source])
-    con.execute(f"INSERT INTO harvest_runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    _insert(con, "harvest_runs", [row], replace=("run_id", "source"))
