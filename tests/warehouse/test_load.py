@@ -454,7 +454,6 @@ def test_clusters_are_the_components_of_every_pair_the_rules_link():
         assert got == expected, seed
 
 
-
 def test_a_raw_item_serialised_early_is_stored_as_the_item_itself(tmp_path):
     """A harvest hands the load each record's ``raw`` already in its stored form (``stored_json``): the
     warehouse holds exactly what the parsed item gives, odd values included."""
