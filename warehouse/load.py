@@ -77,6 +77,24 @@ class _Clock:
     as_of: date       # Europe/Paris date of the harvest
 
 
+@dataclass
+class _Deferred:
+    """The writes every source's load makes and that no later statement of the harvest reads before its
+    end: the restamps of the calls seen unchanged (``calls`` and ``call_sources``) and the sources'
+    ``harvest_runs`` rows. They are made once for the whole harvest, when it ends: an UPDATE costs about
+    the same for 250 calls as for 1 000 (2.4 ms), and a rerun that changes nothing writes little else."""
+
+    restamped: dict[str, list] = field(default_factory=lambda: {
+        "id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []})
+    again: list[str] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, con: duckdb.DuckDBPyConnection, clock: _Clock) -> None:
+        _restamp(con, self.restamped, clock)
+        _restamp_sources(con, self.again, clock)
+        _insert(con, "harvest_runs", self.runs, replace=("run_id", "source"))
+
+
 def load_harvest(db_path: str | Path, batches: list[SourceBatch], *, now: datetime, run_id: str,
                  withdraw_after: int | None = None) -> dict[str, LoadStats]:
     """Load one harvest in a single transaction; on any error nothing is written."""
@@ -114,6 +132,7 @@ class HarvestLoad:
         self.clock = _Clock(run_id, utc_naive(now), _local_date(now))
         self.stats: dict[str, LoadStats] = {}
         self._changed: set[str] = set()
+        self._deferred = _Deferred()
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> HarvestLoad:
@@ -151,7 +170,8 @@ class HarvestLoad:
         if batch.source in self.stats:
             raise ValueError(f"several batches for source(s) {batch.source}")
         with gcpause.paused():
-            stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed)
+            stats = _load_source(self._connection(), batch, self.clock, self.limit, self._changed,
+                                 self._deferred)
         self.stats[batch.source] = stats
         return stats
 
@@ -166,6 +186,7 @@ class HarvestLoad:
             if exc_type is None:
                 try:
                     with only_around(self._changed), gcpause.paused():
+                        self._deferred.write(con, self.clock)
                         recluster(con)
                     con.execute("COMMIT")
                 except BaseException:
@@ -189,8 +210,9 @@ def _local_date(now: datetime) -> date:
 # --- one source -------------------------------------------------------------------------------------
 
 def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock, limit: int,
-                 changed: set[str]) -> LoadStats:
-    """Load one source; adds to ``changed`` the calls whose clustering inputs may have changed."""
+                 changed: set[str], deferred: _Deferred) -> LoadStats:
+    """Load one source; adds to ``changed`` the calls whose clustering inputs may have changed and to
+    ``deferred`` the writes made at the harvest's end."""
     stats = LoadStats()
     con.execute("DELETE FROM quarantine WHERE run_id = ? AND source = ?", [clock.run_id, batch.source])
     rejected = [_rejected_row(item, batch.source, clock) for item in batch.rejected]
@@ -216,9 +238,10 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         again = _unchanged_columns(batch.source, unchanged, existing, clock, stats)
         for name, values in again.items():
             restamped[name] += values
-        _restamp(con, restamped, clock)
+        for name, values in restamped.items():
+            deferred.restamped[name] += values
         _write_sources(con, accepted, clock)
-        _restamp_sources(con, again["id"], clock)
+        deferred.again += again["id"]
         listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored - set(unchanged)
         _touch_listed(con, batch.source, listed, clock)
         vanished = _withdraw_vanished(con, batch.source, stored | listed | set(unchanged), clock, limit)
@@ -228,7 +251,7 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         changed.update(vanished)
     _write_quarantine(con, rejected)
     stats.rejected = len(rejected)
-    _write_run(con, batch, clock, stats)
+    deferred.runs.append(_run_row(batch, clock, stats))
     return stats
 
 
@@ -668,7 +691,8 @@ _CRAWL_COLUMNS = ("items", "requests", "bytes_downloaded", "duration_s", "starte
                   "finish_reason", "reason")
 
 
-def _write_run(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock, stats: LoadStats) -> None:
+def _run_row(batch: SourceBatch, clock: _Clock, stats: LoadStats) -> dict[str, Any]:
+    """A source's ``harvest_runs`` row."""
     crawl = batch.crawl or {}
     row: dict[str, Any] = {"run_id": clock.run_id, "source": batch.source, "ok": bool(batch.ok),
                            "harvested_at": clock.at}
@@ -678,4 +702,4 @@ def _write_run(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock
         row[key] = json.dumps(crawl.get(key), ensure_ascii=False, sort_keys=True, default=str)
     row.update(new=stats.new, updated=stats.updated, unchanged=stats.unchanged, withdrawn=stats.withdrawn,
                rejected=stats.rejected)
-    _insert(con, "harvest_runs", [row], replace=("run_id", "source"))
+    return row

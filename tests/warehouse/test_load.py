@@ -91,6 +91,24 @@ def test_a_later_harvest_keeps_first_seen_and_moves_last_seen(db):
     assert one(db, "SELECT last_run_id FROM call_sources") == [("r2",)]
 
 
+def test_every_source_seen_unchanged_is_restamped_by_one_statement_at_the_harvest_end(db, monkeypatch):
+    other = "fondation_de_france"
+    recs = {SRC: [record(native_id="aap-1"), record(native_id="aap-2")],
+            other: [record(other, native_id="fdf-vieillir", url="https://www.fondationdefrance.org/fr/aap/vieillir")]}
+    load_harvest(db, [batch(s, r) for s, r in recs.items()], now=at("2026-11-23"), run_id="r1")
+    restamps = []
+    real = load_module._restamp
+    monkeypatch.setattr(load_module, "_restamp", lambda con, columns, clock: (
+        restamps.append(sorted(columns["id"])), real(con, columns, clock)))
+    stats = load_harvest(db, [batch(s, r) for s, r in recs.items()], now=at("2026-11-30"), run_id="r2")
+    assert restamps == [sorted(r["id"] for rs in recs.values() for r in rs)]
+    assert {s: st.unchanged for s, st in stats.items()} == {SRC: 2, other: 1}
+    assert one(db, "SELECT DISTINCT last_seen_run, last_seen_at::DATE::VARCHAR FROM calls") == [("r2", "2026-11-30")]
+    assert one(db, "SELECT DISTINCT last_run_id FROM call_sources") == [("r2",)]
+    assert one(db, "SELECT source, unchanged FROM harvest_runs WHERE run_id = 'r2' ORDER BY 1") == [
+        (other, 1), (SRC, 2)]
+
+
 def test_status_is_recomputed_against_the_harvest_date(db):
     rec = record(deadlines=["2026-12-10"], status="open")
     load_harvest(db, [batch(SRC, [rec])], now=at("2026-11-01"), run_id="r1")
