@@ -21,12 +21,15 @@ from datetime import date, datetime
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import gcpause
 from pipeline.crawl import REVALIDATED, CrawlResult, run_crawl
 from pipeline.schema import ValidationError
 from pipeline.settings import TIMEZONE, Paths
+
+if TYPE_CHECKING:  # the warehouse is imported by the harvest itself, after the crawl server starts
+    from warehouse.db import SharedInstance
 
 #: default export formats written at the end of every harvest
 DEFAULT_EXPORTS = ("html", "md", "csv", "json", "ics", "atom")
@@ -497,6 +500,7 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     # the server imports Scrapy and the spiders while this process imports the warehouse, unless every
     # source may be revalidated without a crawl
     crawlserver.start_unless_planned(paths.raw_dir, sources)
+    from warehouse.db import SharedInstance
     from warehouse.load import HarvestLoad, SourceBatch, stored_json
     from warehouse.snapshot import publish
 
@@ -530,94 +534,99 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     # its crawl writes them (items identical to the stored ones are not transformed again), loads the
     # source as soon as its crawl ends, then drops its records: the harvest never holds every source's
     # records at once and a crawl never waits for a transform. Any error rolls the whole harvest back.
-    with HarvestLoad(paths.warehouse, now=now, run_id=run_id) as load:
-        work = {name: SourceTransform(name, as_of, load.raw_hashes(name), raw_file=raw_file(name),
-                                      raw_as=stored_json) for name in names}
-        tails = {}
-        for name in names:  # a raw file read from now on was written by this harvest's crawl
-            raw_file(name).unlink(missing_ok=True)
-            tails[name] = JsonlTail(raw_file(name))
-        # the longest crawls of the last harvest first: the crawl slots end closer together
-        durations = load.last_durations()
-        order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
+    # one DuckDB instance for the files the harvest opens in turn (see warehouse.db.SharedInstance)
+    with SharedInstance() as shared:
+        with HarvestLoad(paths.warehouse, now=now, run_id=run_id, shared=shared) as load:
+            work = {name: SourceTransform(name, as_of, load.raw_hashes(name), raw_file=raw_file(name),
+                                          raw_as=stored_json) for name in names}
+            tails = {}
+            for name in names:  # a raw file read from now on was written by this harvest's crawl
+                raw_file(name).unlink(missing_ok=True)
+                tails[name] = JsonlTail(raw_file(name))
+            # the longest crawls of the last harvest first: the crawl slots end closer together
+            durations = load.last_durations()
+            order = sorted(names, key=lambda name: -durations.get(name, float("inf")))
 
-        def settle(name: str, future: Future[CrawlResult]) -> None:
-            """A source whose crawl has ended: its last raw lines transformed, then its load."""
-            res = future.result()
-            source_work = work.pop(name)
-            source_work.feed(tails[name].read(final=True))
-            done = source_work.finish()
-            tl = time.monotonic()
-            outcome = SourceOutcome(name, res, transform_s=source_work.seconds, transformed=len(done.records),
-                                    skipped=len(done.unchanged), rejected=done.rejected)
-            outcome.load = load.add(SourceBatch(
-                source=name, ok=res.ok, records=done.records, rejected=done.rejected, crawl=res.to_json(),
-                raw_hashes=done.raw_hashes, unchanged=done.unchanged, checked=True))
-            done.records = []
-            outcome.load_s = time.monotonic() - tl
-            report.outcomes[name] = outcome
+            def settle(name: str, future: Future[CrawlResult]) -> None:
+                """A source whose crawl has ended: its last raw lines transformed, then its load."""
+                res = future.result()
+                source_work = work.pop(name)
+                source_work.feed(tails[name].read(final=True))
+                done = source_work.finish()
+                tl = time.monotonic()
+                outcome = SourceOutcome(name, res, transform_s=source_work.seconds, transformed=len(done.records),
+                                        skipped=len(done.unchanged), rejected=done.rejected)
+                outcome.load = load.add(SourceBatch(
+                    source=name, ok=res.ok, records=done.records, rejected=done.rejected, crawl=res.to_json(),
+                    raw_hashes=done.raw_hashes, unchanged=done.unchanged, checked=True))
+                done.records = []
+                outcome.load_s = time.monotonic() - tl
+                report.outcomes[name] = outcome
 
-        def crawl_phase(pending: dict[Future[CrawlResult], str], stop: threading.Event,
-                        last: list[tuple[str, Future[CrawlResult]]]) -> None:
-            """While crawls run: each source settled as soon as its crawl ends, and the running crawls' raw
-            lines transformed as they come. The sources whose crawls end last go to ``last``, settled
-            once this thread has returned, so that nothing runs below priority when nothing is left to
-            yield to."""
+            def crawl_phase(pending: dict[Future[CrawlResult], str], stop: threading.Event,
+                            last: list[tuple[str, Future[CrawlResult]]]) -> None:
+                """While crawls run: each source settled as soon as its crawl ends, and the running crawls' raw
+                lines transformed as they come. The sources whose crawls end last go to ``last``, settled
+                once this thread has returned, so that nothing runs below priority when nothing is left to
+                yield to."""
+                try:
+                    while pending:
+                        if stop.is_set():  # Ctrl-C
+                            raise KeyboardInterrupt
+                        finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
+                        ended = [(pending.pop(future), future) for future in finished]
+                        if not pending:  # every crawl is done: free the server before the last load and exports
+                            crawlserver.stop()
+                            last.extend(ended)
+                            return
+                        for name, future in ended:
+                            settle(name, future)
+                        for name in pending.values():  # what the running crawls wrote meanwhile
+                            work[name].feed(tails[name].read())
+                except BaseException:  # the harvest fails or is stopped: the crawls not started yet never start
+                    for future in pending:
+                        future.cancel()
+                    raise
+
+            last: list[tuple[str, Future[CrawlResult]]] = []
             try:
-                while pending:
-                    if stop.is_set():  # Ctrl-C
-                        raise KeyboardInterrupt
-                    finished, _ = wait(pending, timeout=STREAM_POLL_S, return_when=FIRST_COMPLETED)
-                    ended = [(pending.pop(future), future) for future in finished]
-                    if not pending:  # every crawl is done: free the server before the last load and exports
-                        crawlserver.stop()
-                        last.extend(ended)
-                        return
-                    for name, future in ended:
-                        settle(name, future)
-                    for name in pending.values():  # what the running crawls wrote meanwhile
-                        work[name].feed(tails[name].read())
-            except BaseException:  # the harvest fails or is stopped: the crawls not started yet never start
-                for future in pending:
-                    future.cancel()
-                raise
+                # the crawls' threads start here, at this thread's priority: only the transforms and loads yield
+                with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+                    pending = {pool.submit(crawl, name): name for name in order}
+                    below_crawls(lambda stop: crawl_phase(pending, stop, last))
+                for name, future in last:  # the crawls are over: at this thread's own priority
+                    settle(name, future)
+            finally:
+                for tail in tails.values():
+                    tail.close()
+            report.seconds["crawl"] = time.monotonic() - t0
+            t2 = time.monotonic()
+        report.outcomes = {name: report.outcomes[name] for name in names}
+        # transforms and loads ran inside the crawl phase; these are their own shares of it (the load's
+        # includes the final reclustering and commit)
+        report.seconds["transform"] = sum(o.transform_s for o in report.outcomes.values())
+        report.seconds["load"] = sum(o.load_s for o in report.outcomes.values()) + time.monotonic() - t2
 
-        last: list[tuple[str, Future[CrawlResult]]] = []
-        try:
-            # the crawls' threads start here, at this thread's priority: only the transforms and loads yield
-            with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-                pending = {pool.submit(crawl, name): name for name in order}
-                below_crawls(lambda stop: crawl_phase(pending, stop, last))
-            for name, future in last:  # the crawls are over: at this thread's own priority
-                settle(name, future)
-        finally:
-            for tail in tails.values():
-                tail.close()
-        report.seconds["crawl"] = time.monotonic() - t0
-        t2 = time.monotonic()
-    report.outcomes = {name: report.outcomes[name] for name in names}
-    # transforms and loads ran inside the crawl phase; these are their own shares of it (the load's
-    # includes the final reclustering and commit)
-    report.seconds["transform"] = sum(o.transform_s for o in report.outcomes.values())
-    report.seconds["load"] = sum(o.load_s for o in report.outcomes.values()) + time.monotonic() - t2
+        t3 = time.monotonic()
+        publish(paths.warehouse, paths.snapshot, checkpointed=True, shared=shared)  # the load's file is closed
+        report.seconds["snapshot"] = time.monotonic() - t3
 
-    t3 = time.monotonic()
-    publish(paths.warehouse, paths.snapshot, checkpointed=True)  # the load's connection is closed
-    report.seconds["snapshot"] = time.monotonic() - t3
-
-    t4 = time.monotonic()
-    report.exports, report.export_errors = write_exports(paths, now, export_formats)
-    report.seconds["export"] = time.monotonic() - t4
+        t4 = time.monotonic()
+        report.exports, report.export_errors = write_exports(paths, now, export_formats, shared=shared)
+        report.seconds["export"] = time.monotonic() - t4
     report.seconds["total"] = time.monotonic() - t0
     return report
 
 
-def write_exports(paths: Paths, now: datetime, formats: Iterable[str]) -> tuple[list[Path], list[str]]:
-    """This week's digest in each format (read once from the snapshot); a failing format is reported, not
-    raised. Formats whose file already holds the same digest are not rewritten."""
+def write_exports(paths: Paths, now: datetime, formats: Iterable[str],
+                  shared: SharedInstance | None = None) -> tuple[list[Path], list[str]]:
+    """This week's digest in each format (read once from the snapshot, in ``shared`` when given); a
+    failing format is reported, not raised. Formats whose file already holds the same digest are not
+    rewritten."""
     from warehouse.exports.weekly import write_weekly_files
 
-    files = write_weekly_files(paths.snapshot, now=now, formats=tuple(formats), directory=paths.exports_dir)
+    files = write_weekly_files(paths.snapshot, now=now, formats=tuple(formats), directory=paths.exports_dir,
+                               shared=shared)
     return files.paths, files.errors
 
 

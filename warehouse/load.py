@@ -33,7 +33,7 @@ import pyarrow as pa
 from pipeline import gcpause, schema, settings
 from pipeline.schema import JSON_FIELDS, LIST_FIELDS
 from warehouse.clusters import only_around, recluster
-from warehouse.db import WarehouseError, connect, dict_rows, staged, utc_naive
+from warehouse.db import SharedInstance, WarehouseError, connect, dict_rows, release, staged, utc_naive
 from warehouse.versions import describe_changes, record_sql
 
 
@@ -120,15 +120,18 @@ class HarvestLoad:
         load.stats
 
     Leaving the block normally reclusters and commits; an exception rolls everything back (nothing of
-    the harvest is written). Use it from one thread at a time."""
+    the harvest is written). Use it from one thread at a time. With ``shared``, the warehouse is opened in
+    that DuckDB instance (:class:`warehouse.db.SharedInstance`) and closed in it when the block ends."""
 
-    def __init__(self, db_path: str | Path, *, now: datetime, run_id: str, withdraw_after: int | None = None):
+    def __init__(self, db_path: str | Path, *, now: datetime, run_id: str, withdraw_after: int | None = None,
+                 shared: SharedInstance | None = None):
         if not str(run_id).strip():
             raise ValueError("run_id is empty")
         self.limit = settings.withdraw_after() if withdraw_after is None else withdraw_after
         if self.limit < 1:
             raise ValueError(f"withdraw_after must be at least 1, not {self.limit}")
         self.db_path = db_path
+        self.shared = shared
         self.clock = _Clock(run_id, utc_naive(now), _local_date(now))
         self.stats: dict[str, LoadStats] = {}
         self._changed: set[str] = set()
@@ -136,7 +139,7 @@ class HarvestLoad:
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> HarvestLoad:
-        con = connect(self.db_path)
+        con = connect(self.db_path, shared=self.shared)
         try:
             con.execute("SET memory_limit = ?", [settings.load_memory()])
             # the commit writes the harvest straight into the database file (a checkpoint) rather than
@@ -146,7 +149,7 @@ class HarvestLoad:
             con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
                         [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
         except BaseException:
-            con.close()
+            release(con, self.shared)
             raise
         self._con = con
         return self
@@ -195,10 +198,11 @@ class HarvestLoad:
             else:
                 con.execute("ROLLBACK")
         finally:
-            # for other connections to the same database; never masks the load's own error
+            # for other connections to the same database or instance; never masks the load's own error
             with suppress(duckdb.Error):
                 con.execute("RESET checkpoint_threshold")
-            con.close()
+                con.execute("RESET memory_limit")
+            release(con, self.shared)
 
 
 def _local_date(now: datetime) -> date:

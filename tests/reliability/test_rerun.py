@@ -35,8 +35,12 @@ def _raw(p: Any, source: str) -> list[str]:
                   for _, item, _ in read_jsonl(p.raw_dir / f"{source}.jsonl"))
 
 
-def test_rerun_revalidates_and_changes_come_through(tmp_path: Any) -> None:
+def test_rerun_revalidates_and_changes_come_through(tmp_path: Any, monkeypatch: Any) -> None:
     p = paths(tmp_path)
+    instances: list[str] = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: (instances.append(str(a[0] if a else k)),
+                                                            real_connect(*a, **k))[1])
     with SyntheticPortal(SIZES, seed=29, change_rate=0.3) as portal:
         def run(day: int) -> Any:
             portal.reset_stats()
@@ -48,8 +52,11 @@ def test_rerun_revalidates_and_changes_come_through(tmp_path: Any) -> None:
         assert len(stored) == sum(SIZES.values())
         raw = {source: _raw(p, source) for source in SIZES}
 
+        instances.clear()
         second = run(1)
         rerun = portal.stats()
+        # one DuckDB instance for the load, the check of the snapshot's copy and the exports' reading
+        assert instances == [":memory:"]
         for source in SIZES:
             lists = len(portal.shapes[source].list_urls())
             # only the listing pages are asked for; every detail page's item comes from the page store

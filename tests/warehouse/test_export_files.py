@@ -13,7 +13,7 @@ from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
 from tests.warehouse.factory import at, batch, record
-from warehouse.db import connect
+from warehouse.db import SharedInstance, WarehouseError, connect, release
 from warehouse.exports import atom, ics
 from warehouse.exports import digest as digest_module
 from warehouse.exports.digest import dumps, to_jsonable
@@ -255,6 +255,24 @@ def test_formats_written_by_two_processes_are_the_same_files(warehouse, tmp_path
     assert [p.name for p in two.paths] == [p.name for p in one.paths] == [f"weekly-2026-W47.{f}" for f in FORMATS]
     for a, b in zip(one.paths, two.paths, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_files_read_through_a_shared_instance_are_the_same_and_it_is_closed_before_a_fork(warehouse, tmp_path):
+    _, snap = warehouse
+    now = at("2026-11-20", hour=7)
+    own = write_weekly_files(snap, now=now, formats=FORMATS, directory=tmp_path / "own", workers=1)
+    for workers in (1, 2):
+        with SharedInstance() as shared:
+            files = write_weekly_files(snap, now=now, formats=FORMATS, directory=tmp_path / f"shared{workers}",
+                                       workers=workers, shared=shared)
+            if workers == 1:  # still usable: the snapshot was only attached for the reading
+                release(connect(snap, read_only=True, shared=shared), shared)
+            else:  # the forked writer inherits no DuckDB instance
+                with pytest.raises(WarehouseError, match="closed"):
+                    connect(snap, read_only=True, shared=shared)
+        assert not files.errors
+        for a, b in zip(own.paths, files.paths, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
 
 
 def test_a_format_failing_in_the_other_process_is_reported(warehouse, tmp_path, monkeypatch):

@@ -491,3 +491,38 @@ def test_a_raw_item_serialised_early_is_stored_as_the_item_itself(tmp_path):
     assert json.loads(stored["n0"]) == raws[0] and json.loads(stored["n2"]) == {"big": 2 ** 70}
     assert json.loads(stored["n3"]) == {"lone": "? surrogate"}
     assert json.loads(stored["n4"]) == raws[4]
+
+
+def _can_open_writable_elsewhere(path) -> bool:
+    """Whether another process can open ``path`` for writing (DuckDB's file lock is per process)."""
+    import subprocess
+    import sys
+
+    code = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True).returncode == 0
+
+
+def test_a_shared_instance_holds_a_file_only_while_its_connection_is_in_use(db):
+    from warehouse.db import SharedInstance, release
+
+    load_harvest(db, [batch(SRC, [record()])], now=at("2026-11-23"), run_id="r1")
+    with SharedInstance() as shared:
+        con = connect(db, shared=shared)
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM calls")
+        with pytest.raises(duckdb.ConstraintException):  # the transaction fails and is left open
+            con.execute("INSERT INTO harvests (run_id) VALUES (NULL)")
+        assert not _can_open_writable_elsewhere(db)
+        release(con, shared)
+        assert _can_open_writable_elsewhere(db)
+        ro = connect(db, read_only=True, shared=shared)
+        # the tables and the views of the attached file, by their names
+        assert ro.execute("SELECT count(*) FROM calls").fetchone() == (1,)
+        assert ro.execute("SELECT count(*) FROM open_calls").fetchone() == (1,)
+        release(ro, shared)
+        with pytest.raises(WarehouseError, match="no warehouse"):
+            connect(db.with_name("absent.duckdb"), read_only=True, shared=shared)
+        shared.close()
+        with pytest.raises(WarehouseError, match="closed"):
+            connect(db, read_only=True, shared=shared)
+    assert one(db, "SELECT count(*) FROM calls") == [(1,)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from pipeline import settings
-from warehouse.db import connect
+from warehouse.db import SharedInstance, connect, release
 from warehouse.exports.digest import Digest, build_digest, inputs_key
 
 #: format → module of ``warehouse.exports`` with ``write(digest, path, **options)``
@@ -86,7 +86,8 @@ def digest_key(digest: Digest) -> str:
 
 
 def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str] | tuple[str, ...],
-                       directory: Path, workers: int | None = None) -> DigestFiles:
+                       directory: Path, workers: int | None = None,
+                       shared: SharedInstance | None = None) -> DigestFiles:
     """This week's digest, read once, in each of ``formats`` as ``directory/weekly-<week>.<fmt>``.
 
     A file whose format was last written from the same digest (same :func:`digest_key`, recorded in
@@ -95,10 +96,12 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
     (:func:`digest.inputs_key`: its query's rows, window and code), the digest is not even built. A
     failing format is reported, not raised. With ``workers`` > 1 (default: :func:`export_workers`, which
     forks only for a digest large enough to gain from it) the formats are shared between this process and
-    a forked one, which gets its own copy of the digest (nothing is pickled but the results)."""
+    a forked one, which gets its own copy of the digest (nothing is pickled but the results). The
+    snapshot is opened in ``shared`` when given; that instance is closed before a fork (the child must not
+    inherit DuckDB's threads)."""
     out = DigestFiles()
     try:
-        con = connect(db_path, read_only=True)
+        con = connect(db_path, read_only=True, shared=shared)
         try:
             week, inputs = inputs_key(con, now=now)
             state_path = directory / f".weekly-{week}.state.json"
@@ -110,7 +113,7 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
                 return out
             digest = build_digest(con, now=now)
         finally:
-            con.close()
+            release(con, shared)
     except Exception as exc:
         out.errors += [f"{fmt}: {type(exc).__name__}: {exc}" for fmt in formats]
         return out
@@ -125,6 +128,8 @@ def write_weekly_files(db_path: str | Path, *, now: datetime, formats: list[str]
             todo.append(fmt)
     if workers is None:
         workers = export_workers(sum(len(section.items) for section in digest.sections), todo)
+    if workers > 1 and shared is not None:
+        shared.close()
     written = _write_in_parallel(digest, todo, directory, workers)
     for fmt in formats:
         if fmt not in written:
