@@ -501,41 +501,43 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     # source may be revalidated without a crawl
     crawlserver.start_unless_planned(paths.raw_dir, sources)
     from warehouse.db import SharedInstance
-    from warehouse.load import HarvestLoad, SourceBatch, stored_json
-    from warehouse.snapshot import publish
 
-    say = progress or (lambda msg: None)
-    # from the server, or the copy it gave last time: this process never imports Scrapy
-    known = crawlserver.catalogue(crawlserver.catalogue_cache(paths.raw_dir))
-    _SOURCE_META.update(known)
-    names = list(sources or known)
-    for name in names:
-        if name not in known:
-            raise KeyError(f"unknown source {name!r}; `aap sources` lists them")
-    paths.ensure()
-    run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    report = HarvestReport(run_id=run_id, now=now, outcomes={}, paths=paths)
-
-    t0 = time.monotonic()
-    as_of = now.astimezone(TIMEZONE).date()
-
-    def crawl(name: str) -> CrawlResult:
-        """Crawl in a child process; the crawl slot is free again as soon as the crawl ends."""
-        res = run_crawl(name, raw_file(name), base_url=base_url_for(name), settings=crawl_settings, env=crawl_env)
-        done = "revalidated (every page unchanged, no crawl)" if res.finish_reason == REVALIDATED else "crawled"
-        say(f"{done} {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
-        return res
-
-    def raw_file(name: str) -> Path:
-        return paths.raw_dir / f"{name}.jsonl"
-
-    # One warehouse transaction for the whole harvest, opened before the crawls. The crawls run
-    # ``parallel`` at a time in their own processes. This thread transforms each source's raw items while
-    # its crawl writes them (items identical to the stored ones are not transformed again), loads the
-    # source as soon as its crawl ends, then drops its records: the harvest never holds every source's
-    # records at once and a crawl never waits for a transform. Any error rolls the whole harvest back.
-    # one DuckDB instance for the files the harvest opens in turn (see warehouse.db.SharedInstance)
+    # one DuckDB instance for the files the harvest opens in turn (warehouse.db.SharedInstance); it starts
+    # in a thread while the rest of the warehouse is imported
     with SharedInstance() as shared:
+        from warehouse.load import HarvestLoad, SourceBatch, stored_json
+        from warehouse.snapshot import publish
+
+        say = progress or (lambda msg: None)
+        # from the server, or the copy it gave last time: this process never imports Scrapy
+        known = crawlserver.catalogue(crawlserver.catalogue_cache(paths.raw_dir))
+        _SOURCE_META.update(known)
+        names = list(sources or known)
+        for name in names:
+            if name not in known:
+                raise KeyError(f"unknown source {name!r}; `aap sources` lists them")
+        paths.ensure()
+        run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        report = HarvestReport(run_id=run_id, now=now, outcomes={}, paths=paths)
+
+        t0 = time.monotonic()
+        as_of = now.astimezone(TIMEZONE).date()
+
+        def crawl(name: str) -> CrawlResult:
+            """Crawl in a child process; the crawl slot is free again as soon as the crawl ends."""
+            res = run_crawl(name, raw_file(name), base_url=base_url_for(name), settings=crawl_settings, env=crawl_env)
+            done = "revalidated (every page unchanged, no crawl)" if res.finish_reason == REVALIDATED else "crawled"
+            say(f"{done} {name}: {res.items} items{'' if res.ok else ' — FAILED: ' + res.reason}")
+            return res
+
+        def raw_file(name: str) -> Path:
+            return paths.raw_dir / f"{name}.jsonl"
+
+        # One warehouse transaction for the whole harvest, opened before the crawls. The crawls run
+        # ``parallel`` at a time in their own processes. This thread transforms each source's raw items while
+        # its crawl writes them (items identical to the stored ones are not transformed again), loads the
+        # source as soon as its crawl ends, then drops its records: the harvest never holds every source's
+        # records at once and a crawl never waits for a transform. Any error rolls the whole harvest back.
         with HarvestLoad(paths.warehouse, now=now, run_id=run_id, shared=shared) as load:
             work = {name: SourceTransform(name, as_of, load.raw_hashes(name), raw_file=raw_file(name),
                                           raw_as=stored_json) for name in names}

@@ -8,15 +8,19 @@ a read-only connection never changes the file.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -124,19 +128,40 @@ class SharedInstance:
     connection does; an instance of its own costs about 10 ms to start and 2 ms to close (three of them
     were a tenth of a rerun at N = 1 000). Settings a connection makes for the whole instance (``SET
     memory_limit``…) outlive it: reset them before releasing it. Use as a context manager; closing twice
-    is harmless."""
+    is harmless.
+
+    The instance starts in a thread of its own (DuckDB leaves Python's lock while it starts: 15–20 ms
+    for the first instance of a process), so whatever the process does next (a harvest imports its
+    warehouse modules) runs meanwhile; :meth:`attach` waits for it and raises what starting it raised."""
 
     def __init__(self) -> None:
-        self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._failed: BaseException | None = None
         self._attached = 0
+        self._closed = False
+        self._starting = threading.Thread(target=self._start, name="duckdb-instance", daemon=True)
+        self._starting.start()
+
+    def _start(self) -> None:
+        try:
+            self._con = duckdb.connect(":memory:")
+        except BaseException as exc:  # raised by attach()
+            self._failed = exc
+
+    def _instance(self) -> duckdb.DuckDBPyConnection:
+        self._starting.join()
+        if self._failed is not None:
+            raise WarehouseError(f"DuckDB could not start: {self._failed}") from self._failed
+        if self._closed or self._con is None:
+            raise WarehouseError("the shared DuckDB instance is closed")
+        return self._con
 
     def attach(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         """A new connection with ``path`` attached and in use (its tables are reached by their names)."""
-        if self._con is None:
-            raise WarehouseError("the shared DuckDB instance is closed")
+        instance = self._instance()
         self._attached += 1
         alias = f"file{self._attached}"
-        con = self._con.cursor()
+        con = instance.cursor()
         try:
             text = str(path).replace("'", "''")
             con.execute(f"ATTACH '{text}' AS {alias}{' (READ_ONLY)' if read_only else ''}")
@@ -158,6 +183,8 @@ class SharedInstance:
             con.close()
 
     def close(self) -> None:
+        self._starting.join()
+        self._closed = True
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -179,6 +206,8 @@ def utc_naive(moment: datetime) -> datetime:
 @contextmanager
 def staged(con: duckdb.DuckDBPyConnection, name: str, columns: dict | pa.Table) -> Iterator[str]:
     """Expose Python columns (or an Arrow table) to SQL as the relation ``name`` for a few statements."""
+    import pyarrow as pa  # here: a harvest imports it while its DuckDB instance starts (SharedInstance)
+
     con.register(name, columns if isinstance(columns, pa.Table) else pa.table(columns))
     try:
         yield name

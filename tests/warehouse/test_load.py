@@ -526,3 +526,28 @@ def test_a_shared_instance_holds_a_file_only_while_its_connection_is_in_use(db):
         with pytest.raises(WarehouseError, match="closed"):
             connect(db, read_only=True, shared=shared)
     assert one(db, "SELECT count(*) FROM calls") == [(1,)]
+
+
+def test_a_shared_instance_starts_in_a_thread_and_its_failure_is_raised_where_it_is_used(db, monkeypatch):
+    import threading
+
+    from warehouse.db import SharedInstance, release
+
+    starters = []
+    real = duckdb.connect
+
+    def connect_here(*args, **kwargs):
+        starters.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", connect_here)
+    with SharedInstance() as shared:
+        release(connect(db, shared=shared), shared)
+    assert len(starters) == 1 and starters[0] is not threading.current_thread()
+
+    def broken(*args, **kwargs):
+        raise duckdb.IOException("out of file descriptors")
+
+    monkeypatch.setattr(duckdb, "connect", broken)
+    with SharedInstance() as shared, pytest.raises(WarehouseError, match="DuckDB could not start: out of file"):
+        connect(db, shared=shared)
