@@ -166,6 +166,8 @@ class SharedInstance:
             text = str(path).replace("'", "''")
             con.execute(f"ATTACH '{text}' AS {alias}{' (READ_ONLY)' if read_only else ''}")
             con.execute(f"USE {alias}")
+            if not read_only:  # where a load spills: next to its file, as for an instance opened on it
+                con.execute("SET temp_directory = ?", [f"{path}.tmp"])
         except BaseException:
             con.close()
             raise

@@ -508,6 +508,8 @@ def test_a_shared_instance_holds_a_file_only_while_its_connection_is_in_use(db):
     load_harvest(db, [batch(SRC, [record()])], now=at("2026-11-23"), run_id="r1")
     with SharedInstance() as shared:
         con = connect(db, shared=shared)
+        # a load beyond its memory limit spills next to the warehouse, not into the working folder
+        assert con.execute("SELECT current_setting('temp_directory')").fetchone() == (f"{db}.tmp",)
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM calls")
         with pytest.raises(duckdb.ConstraintException):  # the transaction fails and is left open
