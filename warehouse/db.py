@@ -169,6 +169,8 @@ class SharedInstance:
             if not read_only:  # where a load spills: next to its file, as for an instance opened on it
                 con.execute("SET temp_directory = ?", [f"{path}.tmp"])
         except BaseException:
+            with suppress(duckdb.Error):  # attached before the failure: the file is let go
+                instance.execute(f"DETACH DATABASE IF EXISTS {alias}")
             con.close()
             raise
         return con

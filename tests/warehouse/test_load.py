@@ -522,6 +522,14 @@ def test_a_shared_instance_holds_a_file_only_while_its_connection_is_in_use(db):
         assert ro.execute("SELECT count(*) FROM calls").fetchone() == (1,)
         assert ro.execute("SELECT count(*) FROM open_calls").fetchone() == (1,)
         release(ro, shared)
+        broken = db.with_name("broken.duckdb")
+        broken.write_bytes(b"not a DuckDB file " * 512)
+        with pytest.raises(duckdb.IOException, match="not a valid DuckDB database"):
+            connect(broken, read_only=True, shared=shared)
+        ro = connect(db, read_only=True, shared=shared)  # nothing else is left attached
+        assert ro.execute("SELECT path FROM duckdb_databases() WHERE NOT internal AND path IS NOT NULL"
+                          ).fetchall() == [(str(db),)]
+        release(ro, shared)
         with pytest.raises(WarehouseError, match="no warehouse"):
             connect(db.with_name("absent.duckdb"), read_only=True, shared=shared)
         shared.close()
