@@ -146,8 +146,8 @@ class HarvestLoad:
             # into the write-ahead log first and the file again when the connection closes
             con.execute("SET checkpoint_threshold = '0b'")
             con.execute("BEGIN TRANSACTION")
-            con.execute("INSERT OR REPLACE INTO harvests VALUES (?, ?, ?, ?)",
-                        [self.clock.run_id, self.clock.at, self.clock.as_of, self.clock.at])
+            _insert(con, "harvests", [{"run_id": self.clock.run_id, "harvested_at": self.clock.at,
+                                       "as_of": self.clock.as_of, "loaded_at": self.clock.at}], replace=("run_id",))
         except BaseException:
             release(con, self.shared)
             raise
@@ -528,13 +528,28 @@ def _arrow(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list])
                      for c, t in _column_types(con, table) if c in columns})
 
 
+#: at most this many rows given as dicts are bound as a statement's parameters (not bytes: DuckDB would take
+#: them for a BLOB): staging even one row as an Arrow table costs 2–3 ms, the statements about 1 ms
+FEW_ROWS = 8
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[str, list] | pa.Table, *,
             replace: tuple[str, ...] = ()) -> None:
     """Insert rows (dicts, columns, or an Arrow table) through an Arrow table typed from the table's own
-    columns; first delete the rows with the same ``replace`` key (a plain delete and insert is much faster
-    than DuckDB's upsert)."""
+    columns, or, for up to :data:`FEW_ROWS` dicts of plain values, as parameters; first delete the rows
+    with the same ``replace`` key (a plain delete and insert is much faster than DuckDB's upsert: 1.6 ms
+    against 5 ms for one row)."""
     if isinstance(rows, list):
         if not rows:
+            return
+        if len(rows) <= FEW_ROWS and not any(isinstance(v, bytes) for r in rows for v in r.values()):
+            names = list(rows[0])
+            if replace:
+                match = " OR ".join(["(" + " AND ".join(f"{k} = ?" for k in replace) + ")"] * len(rows))
+                con.execute(f"DELETE FROM {table} WHERE {match}", [r[k] for r in rows for k in replace])
+            values = ", ".join(["(" + ", ".join(["?"] * len(names)) + ")"] * len(rows))
+            con.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}",
+                        [r[n] for r in rows for n in names])
             return
         rows = {k: [r[k] for r in rows] for k in rows[0]}
     if isinstance(rows, dict):

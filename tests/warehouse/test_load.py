@@ -561,3 +561,22 @@ def test_a_shared_instance_starts_in_a_thread_and_its_failure_is_raised_where_it
     monkeypatch.setattr(duckdb, "connect", broken)
     with SharedInstance() as shared, pytest.raises(WarehouseError, match="DuckDB could not start: out of file"):
         connect(db, shared=shared)
+
+
+def test_a_few_rows_are_written_as_parameters_exactly_as_through_arrow(tmp_path, monkeypatch):
+    rows = [load_module._run_row(batch(SRC, [record()]), load_module._Clock("r1", datetime(2026, 11, 23, 6),
+                                 date(2026, 11, 23)), load_module.LoadStats(new=1)),
+            load_module._run_row(batch("fondation_de_france", [], ok=False),
+                                 load_module._Clock("r1", datetime(2026, 11, 23, 6), date(2026, 11, 23)),
+                                 load_module.LoadStats())]
+    rows[1]["duration_s"] = None
+    stored = {}
+    for few in (load_module.FEW_ROWS, 0):  # 0: every list of rows goes through an Arrow table
+        monkeypatch.setattr(load_module, "FEW_ROWS", few)
+        con = connect(tmp_path / f"few{few}.duckdb")
+        load_module._insert(con, "harvest_runs", [{**rows[0], "source": "old"}, rows[1]])
+        load_module._insert(con, "harvest_runs", rows, replace=("run_id", "source"))  # rows[1] replaced
+        stored[few] = con.execute("SELECT * FROM harvest_runs ORDER BY source").fetchall()
+        con.close()
+    assert stored[0] == stored[load_module.FEW_ROWS]
+    assert [r[1] for r in stored[0]] == ["fondation_de_france", "old", SRC]
