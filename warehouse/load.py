@@ -23,18 +23,21 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from pipeline import gcpause, schema, settings
 from pipeline.schema import JSON_FIELDS, LIST_FIELDS
 from warehouse.clusters import only_around, recluster
 from warehouse.db import SharedInstance, WarehouseError, connect, dict_rows, release, staged, utc_naive
 from warehouse.versions import describe_changes, record_sql
+
+if TYPE_CHECKING:  # imported where Arrow tables are built: a rerun that writes no call never needs it
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -230,9 +233,10 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         olds = [existing.get(rec["id"]) for rec in written]
         columns = _call_columns(written, olds, clock)
         columns["raw_hash"] = [batch.raw_hashes.get(i) for i in columns["id"]]
-        calls = _arrow(con, "calls", columns)
-        _insert(con, "calls", calls, replace=("id",))
-        _write_versions(con, calls.slice(0, len(versioned)), olds[:len(versioned)], clock)
+        if written:
+            calls = _arrow(con, "calls", columns)
+            _insert(con, "calls", calls, replace=("id",))
+            _write_versions(con, calls.slice(0, len(versioned)), olds[:len(versioned)], clock)
         ids = set(columns["id"])
         restamped = _call_columns([rec for rec in seen if rec["id"] not in ids], [], clock,
                                   ("status", "next_deadline", "record_status"))
@@ -466,7 +470,7 @@ def _restamp(con: duckdb.DuckDBPyConnection, columns: dict[str, list], clock: _C
     """Unchanged calls: only their last sighting, status, record status, next deadline and raw hash move."""
     if not columns["id"]:
         return
-    with staged(con, "_restamped", _arrow(con, "calls", columns)):
+    with staged(con, "_restamped", columns):
         con.execute("UPDATE calls SET last_seen_at = ?, last_seen_run = ?, status = s.status, "
                     "record_status = s.record_status, next_deadline = s.next_deadline, withdrawn_at = NULL, "
                     "raw_hash = s.raw_hash FROM _restamped s WHERE calls.id = s.id "
@@ -496,35 +500,38 @@ def current_status(rec: dict, as_of: date) -> str:
 
 # --- writes -----------------------------------------------------------------------------------------
 
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(), "JSON": pa.string(), "VARCHAR[]": pa.list_(pa.string()), "DATE": pa.date32(),
-    "DATE[]": pa.list_(pa.date32()), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "INTEGER": pa.int32(),
-    "BIGINT": pa.int64(), "TIMESTAMP": pa.timestamp("us"),
-}
+@lru_cache(maxsize=1)
+def _arrow_types() -> dict[str, pa.DataType]:
+    """The Arrow type of each DuckDB column type the tables use."""
+    import pyarrow as pa
+
+    return {"VARCHAR": pa.string(), "JSON": pa.string(), "VARCHAR[]": pa.list_(pa.string()),
+            "DATE": pa.date32(), "DATE[]": pa.list_(pa.date32()), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
+            "INTEGER": pa.int32(), "BIGINT": pa.int64(), "TIMESTAMP": pa.timestamp("us")}
 
 
 #: per connection (a load's own, opened after the migrations): ``{table: its column types}``
-_TYPES: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, list[tuple[str, pa.DataType]]]] = (
+_TYPES: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, list[tuple[str, str]]]] = (
     weakref.WeakKeyDictionary())
 
 
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, pa.DataType]]:
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     known = _TYPES.setdefault(con, {})
     if table not in known:
-        known[table] = [(c, _ARROW_TYPES[t]) for c, t in con.execute(
+        known[table] = con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = current_schema() AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+            "AND schema_name = current_schema() AND table_name = ? ORDER BY column_index", [table]).fetchall()
     return known[table]
 
 
-#: Arrow's default pool (mimalloc) keeps far more memory than these short-lived tables need (about 4× at
-#: 3 500 calls); the C library's pool returns it
-_POOL = pa.system_memory_pool()
-
-
 def _arrow(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> pa.Table:
-    """Python columns as an Arrow table typed from the table's own columns (those given)."""
-    return pa.table({c: pa.array(columns[c], type=t, memory_pool=_POOL)
+    """Python columns as an Arrow table typed from the table's own columns (those given), in the C
+    library's memory pool: Arrow's default one (mimalloc) keeps far more memory than these short-lived
+    tables need (about 4× at 3 500 calls)."""
+    import pyarrow as pa
+
+    types, pool = _arrow_types(), pa.system_memory_pool()
+    return pa.table({c: pa.array(columns[c], type=types[t], memory_pool=pool)
                      for c, t in _column_types(con, table) if c in columns})
 
 
@@ -565,9 +572,6 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict] | dict[
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _staging")
 
 
-_CHANGES = pa.schema([("id", pa.string()), ("change_kind", pa.string()), ("changes", pa.string())])
-
-
 def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[dict | None],
                     clock: _Clock) -> None:
     """A version for each call of ``calls`` (as inserted; ``olds``: their stored state, None for new
@@ -575,6 +579,8 @@ def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[
     described from its previous version record."""
     if not olds:
         return
+    import pyarrow as pa
+
     ids = calls.column("id").to_pylist()
     replaced = [i for i, old in zip(ids, olds, strict=True) if old]
     changes: dict[str, list] = {"id": [], "change_kind": [], "changes": []}
@@ -592,7 +598,8 @@ def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[
                 changes["id"].append(call_id)
                 changes["change_kind"].append(kind)
                 changes["changes"].append(text)
-        with staged(con, "_changes", pa.table(changes, schema=_CHANGES)):
+        schema = pa.schema([("id", pa.string()), ("change_kind", pa.string()), ("changes", pa.string())])
+        with staged(con, "_changes", pa.table(changes, schema=schema)):
             con.execute("DELETE FROM call_versions USING _versioned v "
                         "WHERE call_versions.call_id = v.id AND call_versions.version = v.version")
             con.execute(
@@ -606,6 +613,8 @@ def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[
 def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict[str, dict]:
     if not keys:
         return {}
+    import pyarrow as pa
+
     arrow = pa.table({"call_id": [k for k, _ in keys], "version": pa.array([v for _, v in keys], pa.int32())})
     with staged(con, "_wanted", arrow):
         found = con.execute("SELECT v.call_id, v.record FROM call_versions v JOIN _wanted w "
@@ -616,6 +625,8 @@ def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]
 def _write_sources(con: duckdb.DuckDBPyConnection, records: list[dict], clock: _Clock) -> None:
     if not records:
         return
+    import pyarrow as pa
+
     native_ids = [None if r["native_id"] is None else str(r["native_id"]) for r in records]
     arrow = pa.table({"call_id": [r["id"] for r in records], "source": [r["source"] for r in records],
                       "native_id": pa.array(native_ids, pa.string()),
