@@ -216,6 +216,12 @@ def _local_date(now: datetime) -> date:
 
 # --- one source -------------------------------------------------------------------------------------
 
+#: the calls a source writes go to DuckDB this many at a time: their columns and Arrow table are built for
+#: each part only (at N = 10 000, 3 500 calls made a 9 MB table, held with their columns while DuckDB
+#: copied them)
+WRITE_CHUNK = 1000
+
+
 def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clock, limit: int,
                  changed: set[str], deferred: _Deferred) -> LoadStats:
     """Load one source; adds to ``changed`` the calls whose clustering inputs may have changed and to
@@ -230,14 +236,16 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         versioned, seen = _plan(accepted, existing, stats)
         differing = _differing(con, seen, clock)
         written = versioned + differing
-        olds = [existing.get(rec["id"]) for rec in written]
-        columns = _call_columns(written, olds, clock)
-        columns["raw_hash"] = [batch.raw_hashes.get(i) for i in columns["id"]]
-        if written:
+        for start in range(0, len(written), WRITE_CHUNK):  # (the versioned calls come first)
+            part = written[start:start + WRITE_CHUNK]
+            olds = [existing.get(rec["id"]) for rec in part]
+            columns = _call_columns(part, olds, clock)
+            columns["raw_hash"] = [batch.raw_hashes.get(i) for i in columns["id"]]
             calls = _arrow(con, "calls", columns)
             _insert(con, "calls", calls, replace=("id",))
-            _write_versions(con, calls.slice(0, len(versioned)), olds[:len(versioned)], clock)
-        ids = set(columns["id"])
+            opened = max(0, min(len(part), len(versioned) - start))
+            _write_versions(con, calls.slice(0, opened), olds[:opened], clock)
+        ids = {rec["id"] for rec in written}
         restamped = _call_columns([rec for rec in seen if rec["id"] not in ids], [], clock,
                                   ("status", "next_deadline", "record_status"))
         restamped["raw_hash"] = [batch.raw_hashes.get(i) for i in restamped["id"]]

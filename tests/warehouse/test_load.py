@@ -580,3 +580,33 @@ def test_a_few_rows_are_written_as_parameters_exactly_as_through_arrow(tmp_path,
         con.close()
     assert stored[0] == stored[load_module.FEW_ROWS]
     assert [r[1] for r in stored[0]] == ["fondation_de_france", "old", SRC]
+
+
+def test_a_source_written_in_parts_gives_the_same_warehouse(tmp_path, monkeypatch):
+    """Its calls go to DuckDB ``WRITE_CHUNK`` at a time: new, changed and rewritten calls on either side
+    of a part's end are stored as when written at once."""
+    first = [record(native_id=f"aap-{n}", deadlines=[f"2027-01-{10 + n}"]) for n in range(6)]
+    second = [first[0], replace_fields(first[1], title="AMI Inclusion numérique, deuxième vague"),
+              replace_fields(first[2], ccas_rule="names_ccas_variant"), first[3],
+              replace_fields(first[4], deadlines=["2027-03-01"]), record(native_id="aap-new")]
+    dumps = []
+    for chunk in (load_module.WRITE_CHUNK, 2):
+        monkeypatch.setattr(load_module, "WRITE_CHUNK", chunk)
+        db = tmp_path / f"chunk{chunk}.duckdb"
+        load_harvest(db, [batch(SRC, first)], now=at("2026-11-23"), run_id="r1")
+        stats = load_harvest(db, [batch(SRC, second)], now=at("2026-11-30"), run_id="r2")
+        assert (stats[SRC].new, stats[SRC].updated, stats[SRC].unchanged) == (1, 2, 3)
+        versions = {i: (n, run) for i, n, run in one(
+            db, "SELECT call_id, count(*), arg_max(run_id, version) FROM call_versions GROUP BY call_id")}
+        # the rewritten call (an unhashed field changed) opens no version
+        assert [versions[r["id"]] for r in second] == [(1, "r1"), (2, "r2"), (1, "r1"), (1, "r1"), (2, "r2"),
+                                                       (1, "r2")]
+        dumps.append(dump(db))
+    assert dumps[0] == dumps[1]
+
+
+def replace_fields(rec, **fields):
+    """``rec`` with ``fields`` changed, its hashes recomputed as the transforms would."""
+    return record(native_id=rec["native_id"], **{k: v for k, v in rec.items()
+                                                 if k not in ("id", "content_hash", "calendar_hash", "native_id")
+                                                 and k not in fields}, **fields)
