@@ -512,7 +512,7 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         # from the server, or the copy it gave last time: this process never imports Scrapy
         known = crawlserver.catalogue(crawlserver.catalogue_cache(paths.raw_dir))
         _SOURCE_META.update(known)
-        names = list(sources or known)
+        names = list(dict.fromkeys(sources or known))  # (a source named twice is harvested once)
         for name in names:
             if name not in known:
                 raise KeyError(f"unknown source {name!r}; `aap sources` lists them")
@@ -539,7 +539,8 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
         # source as soon as its crawl ends, then drops its records: the harvest never holds every source's
         # records at once and a crawl never waits for a transform. Any error rolls the whole harvest back.
         with HarvestLoad(paths.warehouse, now=now, run_id=run_id, shared=shared) as load:
-            work = {name: SourceTransform(name, as_of, load.raw_hashes(name), raw_file=raw_file(name),
+            known_hashes = load.raw_hashes(names)
+            work = {name: SourceTransform(name, as_of, known_hashes.pop(name), raw_file=raw_file(name),
                                           raw_as=stored_json) for name in names}
             tails = {}
             for name in names:  # a raw file read from now on was written by this harvest's crawl

@@ -40,7 +40,7 @@ def harvest(db: Path, path: Path, day: str, *, skip: bool, withdraw_after: int =
     """What ``pipeline.run.harvest`` does for one source, with or without the skip."""
     now = datetime.fromisoformat(day if "T" in day else day + "T06:00").replace(tzinfo=UTC)
     with HarvestLoad(db, now=now, run_id=f"run-{day}", withdraw_after=withdraw_after) as load:
-        known = load.raw_hashes(SRC) if skip else {}
+        known = load.raw_hashes([SRC])[SRC] if skip else {}
         done = transform_file(SRC, path, now.astimezone(TIMEZONE).date(), known)
         stats = load.add(SourceBatch(SRC, True, done.records, done.rejected, {}, done.raw_hashes, done.unchanged))
     return done, stats

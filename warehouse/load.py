@@ -21,7 +21,7 @@ import json
 import weakref
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -78,6 +78,8 @@ class _Clock:
     run_id: str
     at: datetime      # UTC, naive
     as_of: date       # Europe/Paris date of the harvest
+    #: no row of this run was stored before this load: none of its sources' rows is there to replace
+    first: bool = False
 
 
 @dataclass
@@ -95,7 +97,7 @@ class _Deferred:
     def write(self, con: duckdb.DuckDBPyConnection, clock: _Clock) -> None:
         _restamp(con, self.restamped, clock)
         _restamp_sources(con, self.again, clock)
-        _insert(con, "harvest_runs", self.runs, replace=("run_id", "source"))
+        _insert(con, "harvest_runs", self.runs, replace=() if clock.first else ("run_id", "source"))
 
 
 def load_harvest(db_path: str | Path, batches: list[SourceBatch], *, now: datetime, run_id: str,
@@ -118,7 +120,7 @@ class HarvestLoad:
     source's records at once::
 
         with HarvestLoad(db, now=now, run_id=run_id) as load:
-            known = load.raw_hashes("grand_est")      # before transforming: what is stored
+            known = load.raw_hashes(["grand_est"])    # before transforming: what is stored
             load.add(SourceBatch(...))                # each source as soon as it is ready
         load.stats
 
@@ -149,18 +151,24 @@ class HarvestLoad:
             # into the write-ahead log first and the file again when the connection closes
             con.execute("SET checkpoint_threshold = '0b'")
             con.execute("BEGIN TRANSACTION")
+            (gone,), = con.execute("DELETE FROM harvests WHERE run_id = ?", [self.clock.run_id]).fetchall()
+            self.clock = replace(self.clock, first=not gone)
             _insert(con, "harvests", [{"run_id": self.clock.run_id, "harvested_at": self.clock.at,
-                                       "as_of": self.clock.as_of, "loaded_at": self.clock.at}], replace=("run_id",))
+                                       "as_of": self.clock.as_of, "loaded_at": self.clock.at}])
         except BaseException:
             release(con, self.shared)
             raise
         self._con = con
         return self
 
-    def raw_hashes(self, source: str) -> dict[str, str]:
-        """``{raw hash: call id}`` of the stored calls of ``source`` that have one."""
-        return dict(self._connection().execute(
-            "SELECT raw_hash, id FROM calls WHERE source = ? AND raw_hash IS NOT NULL", [source]).fetchall())
+    def raw_hashes(self, sources: Iterable[str]) -> dict[str, dict[str, str]]:
+        """``{source: {raw hash: call id}}`` of the stored calls of ``sources`` that have one (one query)."""
+        found: dict[str, dict[str, str]] = {source: {} for source in sources}
+        for source, digest, call_id in self._connection().execute(
+                "SELECT source, raw_hash, id FROM calls WHERE raw_hash IS NOT NULL AND list_contains(?, source)",
+                [list(found)]).fetchall():
+            found[source][digest] = call_id
+        return found
 
     def last_durations(self) -> dict[str, float]:
         """Each source's crawl duration in its latest harvest (seconds), for ordering the next crawls."""
@@ -227,7 +235,8 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
     """Load one source; adds to ``changed`` the calls whose clustering inputs may have changed and to
     ``deferred`` the writes made at the harvest's end."""
     stats = LoadStats()
-    con.execute("DELETE FROM quarantine WHERE run_id = ? AND source = ?", [clock.run_id, batch.source])
+    if not clock.first:  # the same run loaded again: its rows are replaced
+        con.execute("DELETE FROM quarantine WHERE run_id = ? AND source = ?", [clock.run_id, batch.source])
     rejected = [_rejected_row(item, batch.source, clock) for item in batch.rejected]
     if batch.ok:
         accepted, invalid = _split_valid(batch)

@@ -610,3 +610,13 @@ def replace_fields(rec, **fields):
     return record(native_id=rec["native_id"], **{k: v for k, v in rec.items()
                                                  if k not in ("id", "content_hash", "calendar_hash", "native_id")
                                                  and k not in fields}, **fields)
+
+
+def test_the_raw_hashes_of_every_source_are_read_at_once(db):
+    rec = record(native_id="aap-1")
+    other = record("fondation_de_france", native_id="fdf-1", url="https://www.fondationdefrance.org/fr/aap/fdf-1")
+    load_harvest(db, [replace(batch(SRC, [rec]), raw_hashes={rec["id"]: "f" * 64}),
+                      batch("fondation_de_france", [other])], now=at("2026-11-23"), run_id="r1")
+    with load_module.HarvestLoad(db, now=at("2026-11-24"), run_id="r2") as load:
+        assert load.raw_hashes([SRC, "fondation_de_france", "departement_drome"]) == {
+            SRC: {"f" * 64: rec["id"]}, "fondation_de_france": {}, "departement_drome": {}}
