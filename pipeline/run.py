@@ -505,6 +505,7 @@ def harvest(sources: Iterable[str] | None, *, paths: Paths, now: datetime,
     # one DuckDB instance for the files the harvest opens in turn (warehouse.db.SharedInstance); it starts
     # in a thread while the rest of the warehouse is imported
     with SharedInstance() as shared:
+        from pipeline import revalidate  # noqa: F401 — for the crawls' first walks, while DuckDB starts
         from warehouse.load import HarvestLoad, SourceBatch, stored_json
         from warehouse.snapshot import publish
 
