@@ -15,11 +15,13 @@ from pipeline.bench import (
     MARK_END,
     MARK_START,
     PeakSampler,
+    SizeResult,
     _children,
     _Pair,
     compile_sources,
     median_pair,
     raw_items,
+    table,
     time_transforms,
     tree_pss,
     tree_rss,
@@ -192,3 +194,18 @@ def test_the_bench_byte_compiles_the_packages_it_times(tmp_path: Path) -> None:
     os.utime(modules[1], (time.time() + 5, time.time() + 5))
     compile_sources(tmp_path, ("pkg",))
     assert Path(importlib.util.cache_from_source(str(modules[1]))).read_bytes() != before
+
+
+def test_the_rerun_share_is_printed_to_a_tenth_of_a_percent() -> None:
+    """Near its goal (≤ 10 %), a share of 10.4 % must not read as 10 %."""
+    served = {"requests": 10, "not_modified": 10, "bytes": 0}
+    written = {"calls": 0, "call_versions": 0, "quarantine": 0, "harvest_runs": 4}
+    result = SizeResult(
+        n=1000, sizes={"grand_est": 1000}, bare_s=2.0, full_s=2.5, stages={}, peak_rss=1 << 28,
+        peak_rss_files=1 << 27, peak_rss_root=1 << 27, peak_pss=1 << 28, full_served={**served, "bytes": 1},
+        rerun_s=0.26, rerun_crawls_s=0.05, rerun_stages={}, rerun_served=served, rerun_written=written,
+        full_written=written, next_day_s=0.4, next_day_records=83, items=1000, records=1000,
+        transform_rps=7000.0, failed=[], ratios=[1.25, 1.1], rerun_shares=[0.104, 0.096])
+    row = next(line for line in table([result], (10000, 0.9, 9.0), (10000, 1.0)).splitlines()
+               if line.startswith("| rerun, nothing changed"))
+    assert "0.26 s (10.4%) (9.6%–10.4%)" in row
