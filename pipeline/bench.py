@@ -113,10 +113,17 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def tree_rss_parts(pid: int, procs: list[int] | None = None) -> tuple[int, int]:
+    """(resident memory, of which pages mapped from files) of ``pid`` and all its descendants (``procs``,
+    when the tree was already walked), in bytes (Linux ``/proc``). Pages that forked processes share are
+    counted once per process."""
+    parts = [_rss_parts(p) for p in procs or _tree(pid)]
+    return sum(r for r, _ in parts), sum(f for _, f in parts)
+
+
 def tree_rss(pid: int, procs: list[int] | None = None) -> int:
-    """Resident memory of ``pid`` and all its descendants (``procs``, when the tree was already walked), in
-    bytes (Linux ``/proc``). Pages that forked processes share are counted once per process."""
-    return sum(_rss_bytes(p) for p in procs or _tree(pid))
+    """The resident memory of :func:`tree_rss_parts`."""
+    return tree_rss_parts(pid, procs)[0]
 
 
 def tree_pss(pid: int, procs: list[int] | None = None) -> int:
@@ -140,12 +147,11 @@ class PeakSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             procs = _tree(self.pid)  # walked once per sample
-            parts = [_rss_parts(p) for p in procs]
-            resident = sum(r for r, _ in parts)
+            resident, files = tree_rss_parts(self.pid, procs)
             if resident > self.peak:
-                self.peak, self.peak_files = resident, sum(f for _, f in parts)
+                self.peak, self.peak_files = resident, files
             self.peak_pss = max(self.peak_pss, tree_pss(self.pid, procs))
-            self.peak_root = max(self.peak_root, parts[0][0])
+            self.peak_root = max(self.peak_root, _rss_bytes(self.pid))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:

@@ -596,8 +596,6 @@ def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[
     described from its previous version record."""
     if not olds:
         return
-    import pyarrow as pa
-
     ids = calls.column("id").to_pylist()
     replaced = [i for i, old in zip(ids, olds, strict=True) if old]
     changes: dict[str, list] = {"id": [], "change_kind": [], "changes": []}
@@ -615,8 +613,7 @@ def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[
                 changes["id"].append(call_id)
                 changes["change_kind"].append(kind)
                 changes["changes"].append(text)
-        schema = pa.schema([("id", pa.string()), ("change_kind", pa.string()), ("changes", pa.string())])
-        with staged(con, "_changes", pa.table(changes, schema=schema)):
+        with staged(con, "_changes", changes):
             con.execute("DELETE FROM call_versions USING _versioned v "
                         "WHERE call_versions.call_id = v.id AND call_versions.version = v.version")
             con.execute(
@@ -630,10 +627,7 @@ def _write_versions(con: duckdb.DuckDBPyConnection, calls: pa.Table, olds: list[
 def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict[str, dict]:
     if not keys:
         return {}
-    import pyarrow as pa
-
-    arrow = pa.table({"call_id": [k for k, _ in keys], "version": pa.array([v for _, v in keys], pa.int32())})
-    with staged(con, "_wanted", arrow):
+    with staged(con, "_wanted", {"call_id": [k for k, _ in keys], "version": [v for _, v in keys]}):
         found = con.execute("SELECT v.call_id, v.record FROM call_versions v JOIN _wanted w "
                             "USING (call_id, version)").fetchall()
     return {call_id: json.loads(record) for call_id, record in found}
@@ -642,13 +636,9 @@ def _previous_records(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]
 def _write_sources(con: duckdb.DuckDBPyConnection, records: list[dict], clock: _Clock) -> None:
     if not records:
         return
-    import pyarrow as pa
-
     native_ids = [None if r["native_id"] is None else str(r["native_id"]) for r in records]
-    arrow = pa.table({"call_id": [r["id"] for r in records], "source": [r["source"] for r in records],
-                      "native_id": pa.array(native_ids, pa.string()),
-                      "url": [r["url"] for r in records]})
-    with staged(con, "_seen", arrow):
+    with staged(con, "_seen", {"call_id": [r["id"] for r in records], "source": [r["source"] for r in records],
+                               "native_id": native_ids, "url": [r["url"] for r in records]}):
         con.execute(
             "INSERT INTO call_sources SELECT call_id, source, native_id, url, ?, ?, ? FROM _seen "
             "ON CONFLICT (call_id, url) DO UPDATE SET native_id = excluded.native_id, "
