@@ -240,6 +240,61 @@ def test_equal_inputs_give_equal_digests(warehouse):
     assert len(set(seen.values())) >= 3
 
 
+def _changed(column: str, kind: str) -> str:
+    """An SQL expression giving ``column`` (of DuckDB type ``kind``) another value, NULL included; texts
+    change at their very end, so a hash of their first characters only would miss it."""
+    changed = {"VARCHAR": f"coalesce({column} || '~', '~')", "DOUBLE": f"coalesce({column} + 1, 1)",
+               "INTEGER": f"coalesce({column} + 1, 1)", "BOOLEAN": f"NOT coalesce({column}, false)",
+               "DATE": f"coalesce({column} + 1, DATE '2027-01-01')",
+               "TIMESTAMP": f"coalesce({column} + INTERVAL 1 SECOND, TIMESTAMP '2026-11-19 10:00:00')"}
+    if kind.endswith("[]"):
+        element = {"VARCHAR[]": "'~'", "DATE[]": "DATE '2027-06-30'"}[kind]
+        return f"list_append(coalesce({column}, []), {element})"
+    return changed[kind]
+
+
+def test_any_change_to_what_the_digest_reads_changes_the_inputs_key(warehouse):
+    """Each column of ``calls`` the digest's query reads, changed in one row (the long-texted one), gives
+    another key; and so do two rows trading their titles (a key must not be blind to which row holds what)."""
+    import re
+
+    from warehouse.exports.digest import _ITEM_SQL, inputs_key
+
+    db, _ = warehouse
+    now = at("2026-11-20", hour=7)
+    columns = sorted(set(re.findall(r"\bc\.(\w+)", _ITEM_SQL)) - {"id"})
+    assert {"title", "deadlines", "themes", "amount_max", "ccas_evidence", "withdrawn_at"} <= set(columns)
+    con = connect(db)
+    try:
+        kinds = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'calls'").fetchall())
+        (tricky,) = con.execute("SELECT id FROM calls WHERE title LIKE 'Appel ;%'").fetchone()
+        _, before = inputs_key(con, now=now)
+        keys = {}
+        for column in columns:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"UPDATE calls SET {column} = {_changed(column, kinds[column])} WHERE id = ?", [tricky])
+                keys[column] = inputs_key(con, now=now)[1]
+            finally:
+                con.execute("ROLLBACK")
+        (other, other_title), = con.execute("SELECT id, title FROM calls WHERE id <> ? AND is_preferred LIMIT 1",
+                                            [tricky]).fetchall()
+        (tricky_title,) = con.execute("SELECT title FROM calls WHERE id = ?", [tricky]).fetchone()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("UPDATE calls SET title = CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)",
+                        [tricky, other_title, tricky_title, tricky, other])
+            keys["two titles traded"] = inputs_key(con, now=now)[1]
+        finally:
+            con.execute("ROLLBACK")
+        assert inputs_key(con, now=now)[1] == before
+    finally:
+        con.close()
+    assert [column for column, key in keys.items() if key == before] == []
+    assert len(set(keys.values())) == len(keys)
+
+
 def test_an_unreadable_snapshot_is_reported_per_format(tmp_path):
     files = write_weekly_files(tmp_path / "none.duckdb", now=at("2026-11-20"), formats=("md", "ics"),
                                directory=tmp_path / "exports")

@@ -198,8 +198,10 @@ def week_window(now: datetime, week: str | None) -> tuple[str, datetime, datetim
 def check_filters(region: str | None, departement: str | None, themes: list[str] | str | None,
                   ccas: list[str] | str | None) -> dict[str, Any]:
     """The filters, checked against the vocabularies and the INSEE codes; a clear error otherwise.
-    A single theme or class may be given as a string."""
-    from transforms.perimeter import departments, regions
+    A single theme or class may be given as a string. (The INSEE codes are only loaded when a region or
+    a department is asked for: a harvest's digest asks for neither, and loading them costs 2 ms.)"""
+    if region is not None or departement is not None:
+        from transforms.perimeter import departments, regions
 
     themes = [themes] if isinstance(themes, str) else themes
     ccas = [ccas] if isinstance(ccas, str) else ccas
@@ -284,18 +286,26 @@ def inputs_key(con: duckdb.DuckDBPyConnection, *, now: datetime, week: str | Non
                region: str | None = None, departement: str | None = None, themes: list[str] | None = None,
                ccas: list[str] | None = None) -> tuple[str, str]:
     """(week label, a hash of everything :func:`build_digest` reads): the rows of its query, each with
-    whether it was first seen and whether it was withdrawn within the window (hashed by DuckDB over their
-    JSON text, without bringing them into Python), the days of the window, the reference day, the filters,
-    and the code that builds and writes a digest. Equal keys give digests with the same
-    :func:`weekly.digest_key`, so export files can be found up to date without building the digest."""
+    whether it was first seen and whether it was withdrawn within the window, the days of the window, the
+    reference day, the filters, and the code that builds and writes a digest. Equal keys give digests with
+    the same :func:`weekly.digest_key`, so export files can be found up to date without building the digest.
+
+    DuckDB hashes each row's text (every column, lists and long texts whole, NULL apart from an empty list)
+    to 64 bits and adds the hashes up exactly, with the count of rows: no row is brought into Python nor
+    sorted. At N = 1 000 that took 8–8.5 ms, against 11.5–12 ms for the MD5 of the rows' JSON texts in
+    order. (Hashing the row itself is faster still, but DuckDB hashes two list columns of a row that trade
+    their values, or a NULL and an empty list, alike.) Two sets of rows with the same key would need two
+    64-bit sums to meet by chance; a key is only compared with the last one of its own export folder, and
+    a DuckDB whose hashes differ only makes the digest be built once more (its files are still compared
+    before being rewritten)."""
     label, start, end, reference, params = _window(now, week)
     filters = check_filters(region, departement, themes, ccas)
-    (rows,) = con.execute(
-        "SELECT md5(coalesce(string_agg(to_json({'row': t, 'new': t.first_seen_at >= ? AND t.first_seen_at < ?, "
-        "'gone': coalesce(t.withdrawn_at >= ? AND t.withdrawn_at < ?, false)})::VARCHAR, chr(10) ORDER BY t.id), "
-        f"'')) FROM ({_ITEM_SQL}) t", params * 3).fetchone()
+    rows = con.execute(
+        "SELECT sum(hash({'row': t, 'new': t.first_seen_at >= ? AND t.first_seen_at < ?, "
+        "'gone': coalesce(t.withdrawn_at >= ? AND t.withdrawn_at < ?, false)}::VARCHAR)::HUGEINT), count(*) "
+        f"FROM ({_ITEM_SQL}) t", params * 3).fetchone()
     parts = [_code_hash(), label, start.date().isoformat(), end.date().isoformat(), reference.isoformat(),
-             repr(sorted(filters.items())), rows]
+             repr(sorted(filters.items())), repr(rows)]
     return label, hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
