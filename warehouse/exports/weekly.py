@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import multiprocessing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -186,7 +185,11 @@ def _write_formats(digest: Digest, formats: list[str], directory: Path) -> dict[
 def _write_in_parallel(digest: Digest, formats: list[str], directory: Path, workers: int
                        ) -> dict[str, tuple[Path | None, str | None]]:
     """:func:`_write_formats`, the formats shared (by cost) between this process and a forked child."""
-    if workers < 2 or len(formats) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or len(formats) < 2:
+        return _write_formats(digest, formats, directory)
+    import multiprocessing  # (1.5 ms: only for a fork)
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return _write_formats(digest, formats, directory)
     mine: list[str] = []
     theirs: list[str] = []
