@@ -269,7 +269,7 @@ def _load_source(con: duckdb.DuckDBPyConnection, batch: SourceBatch, clock: _Clo
         deferred.again += again["id"]
         listed = _listed_ids(batch.source, [*batch.rejected, *invalid]) - stored - set(unchanged)
         _touch_listed(con, batch.source, listed, clock)
-        vanished = _withdraw_vanished(con, batch.source, stored | listed | set(unchanged), clock, limit)
+        vanished = _withdraw_vanished(con, batch.source, stored | listed | set(unchanged), existing, clock, limit)
         stats.withdrawn = len(vanished)
         changed.update(ids)
         changed.update(i for i in [*(rec["id"] for rec in seen), *unchanged] if existing[i]["status"] == "withdrawn")
@@ -674,11 +674,15 @@ def _touch_listed(con: duckdb.DuckDBPyConnection, source: str, ids: set[str], cl
                     [clock.at, clock.run_id, source])
 
 
-def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[str], clock: _Clock,
-                       limit: int) -> list[str]:
+def _withdraw_vanished(con: duckdb.DuckDBPyConnection, source: str, seen: set[str],
+                       existing: dict[str, dict[str, Any]], clock: _Clock, limit: int) -> list[str]:
     """Withdraw the calls of ``source`` missing from ``limit`` successful harvests in a row (this one
     included). Counting harvests rather than incrementing a counter keeps a re-run of the same harvest
-    from counting twice."""
+    from counting twice. When every call the source had stored (``existing``, read at the start of its
+    load) and not withdrawn is ``seen``, none can have vanished and the harvests are not counted (a
+    statement of 1.5–2 ms for 250 calls: most harvests of a source list all its calls)."""
+    if all(call_id in seen or row["status"] == "withdrawn" for call_id, row in existing.items()):
+        return []
     candidates = con.execute(
         "SELECT c.id FROM calls c LEFT JOIN harvest_runs r ON r.source = c.source AND r.ok AND r.run_id <> ? "
         "AND r.harvested_at > c.last_seen_at AND r.harvested_at < ? WHERE c.source = ? AND c.status <> 'withdrawn' "
