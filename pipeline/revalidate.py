@@ -13,7 +13,8 @@ left next to the store (``spiders.pages.read_plan``):
   the request's own, robots.txt obeyed: in waves (the pages known so far, then those their stored
   follow-ups add) of the crawl's per-host concurrency, or one at a time with the plan's delay between two
   requests to one host when the crawl kept one (AutoThrottle's start delay counts);
-* the stored items of every page go to the raw JSONL, the store is written with the new confirmation times.
+* the stored items of every page go to the raw JSONL; the store is written with the new confirmation times
+  when a detail page was confirmed (:meth:`_Walk.store_changed`).
 
 Anything else — an answer other than 304, a download error, a page the store cannot answer (not stored, a
 POST, other arguments), a page robots.txt forbids, no plan or a plan for other crawl arguments or other code
@@ -52,6 +53,8 @@ class _Walk:
         self.seen: set[bytes] = set()
         self.items: list[bytes] = []
         self.asked = 0
+        #: detail pages among those asked: their confirmation time decides when they are next asked
+        self.cards_asked = 0
         self.not_asked = 0
         self.statuses: Counter[str] = Counter()
         self.bytes = 0
@@ -82,12 +85,21 @@ class _Walk:
                             raise Changed(f"{request[0]['url']}: {error or f'answered {status}'}")
                     for data, page, *_ in wave:
                         self.asked += 1
+                        self.cards_asked += bool(data["meta"].get(CARD))
                         page.checked = self.now
                         self.store.put(data["fp"], page)
                         self.replay(page)
         finally:
             for connection in self.connections:
                 connection.close()
+
+    def store_changed(self) -> bool:
+        """Whether the store must be written again: a detail page was confirmed (its new time decides when it
+        is next asked), or a stored page was not reached (a complete crawl's store keeps only the pages it
+        reached). A listing page's confirmation time is never read (it is asked at every rerun), so a walk
+        that only confirmed listing pages leaves the store and its plan as they are: at N = 1 000 the four
+        stores are 2.8 MB of pickles, written again at every rerun for nothing."""
+        return self.cards_asked > 0 or self.store.new.keys() != self.store.old.keys()
 
     def visit(self, data: dict[str, Any]) -> None:
         """A request the crawl would make: answered from the store, queued, or dropped as a duplicate."""
@@ -222,7 +234,8 @@ def revalidate(source: str, out: Path, store_path: Path, key: str, now: float | 
         if not walk.items and not plan.get("empty_ok"):
             return Revalidation(None, "no items: the crawl judges an empty source", walk.statuses, walk.bytes)
         out.write_bytes(b"".join(walk.items))
-        walk.store.save(complete=True, plan=plan)
+        if walk.store_changed():
+            walk.store.save(complete=True, plan=plan)
     except Changed as exc:
         assert walk is not None
         return Revalidation(None, str(exc), walk.statuses, walk.bytes)

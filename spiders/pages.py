@@ -27,9 +27,9 @@ VALIDATORS = {b"ETag": b"If-None-Match", b"Last-Modified": b"If-Modified-Since"}
 
 @dataclass
 class Page:
-    """What one page gave: validators, when last confirmed (epoch seconds), the request's arguments, the
-    raw items (their JSONL lines) and the follow-up requests (as ``spiders.pagestore.request_data``
-    dicts, each with its request fingerprint under ``fp``)."""
+    """What one page gave: validators, when last confirmed (epoch seconds; only read for a detail page, by
+    :func:`unasked`), the request's arguments, the raw items (their JSONL lines) and the follow-up requests
+    (as ``spiders.pagestore.request_data`` dicts, each with its request fingerprint under ``fp``)."""
 
     validators: dict[bytes, bytes]
     checked: float

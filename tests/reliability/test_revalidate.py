@@ -64,6 +64,29 @@ def test_detail_pages_past_their_age_are_revalidated_by_the_walk(tmp_path: Path)
             assert portal.stats()[source]["statuses"] == {"304": len(portal.shapes[source].list_urls())}
 
 
+def test_a_walk_stores_the_detail_pages_it_confirmed_and_leaves_the_store_alone_otherwise(tmp_path: Path) -> None:
+    """The confirmation times of the detail pages a walk asked are written, so the next walk does not ask
+    them again; a walk that only asked listing pages (whose time nobody reads) writes neither the store
+    nor its plan, and the walk after it still replays them."""
+    p = paths(tmp_path)
+    with SyntheticPortal(SIZES, seed=5) as portal:
+        _harvest(p, portal)
+        later = time.time() + 8 * 86400  # past the 7-day max age of every detail page
+        for source in SIZES:
+            store = store_path(p.raw_dir / f"{source}.jsonl", source)
+            lists = len(portal.shapes[source].list_urls())
+            assert _revalidate(p, portal, source, now=later).result.details_not_asked == 0
+            portal.reset_stats()
+            again = _revalidate(p, portal, source, now=later + 3600)
+            assert again.result is not None and again.result.details_not_asked == SIZES[source], again.why
+            assert portal.stats()[source]["statuses"] == {"304": lists}
+            files = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in (store, plan_path(store))}
+            for _ in range(2):
+                walk = _revalidate(p, portal, source, now=later + 7200)
+                assert walk.result is not None and walk.result.details_not_asked == SIZES[source], walk.why
+                assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in files} == files
+
+
 def test_a_page_robots_txt_now_forbids_is_left_to_the_crawl(tmp_path: Path) -> None:
     p = paths(tmp_path)
     source = "grand_est"
