@@ -139,7 +139,6 @@ class SharedInstance:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._failed: BaseException | None = None
         self._attached = 0
-        self._closed = False
         self._starting = threading.Thread(target=self._start, name="duckdb-instance", daemon=True)
         self._starting.start()
 
@@ -153,7 +152,7 @@ class SharedInstance:
         self._starting.join()
         if self._failed is not None:
             raise WarehouseError(f"DuckDB could not start: {self._failed}") from self._failed
-        if self._closed or self._con is None:
+        if self._con is None:
             raise WarehouseError("the shared DuckDB instance is closed")
         return self._con
 
@@ -189,7 +188,6 @@ class SharedInstance:
 
     def close(self) -> None:
         self._starting.join()
-        self._closed = True
         if self._con is not None:
             self._con.close()
             self._con = None

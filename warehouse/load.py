@@ -82,6 +82,11 @@ class _Clock:
     first: bool = False
 
 
+def _restamp_columns() -> dict[str, list]:
+    """Empty columns of the restamps of calls seen unchanged (:func:`_restamp`)."""
+    return {"id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []}
+
+
 @dataclass
 class _Deferred:
     """The writes every source's load makes and that no later statement of the harvest reads before its
@@ -89,8 +94,7 @@ class _Deferred:
     ``harvest_runs`` rows. They are made once for the whole harvest, when it ends: an UPDATE costs about
     the same for 250 calls as for 1 000 (2.4 ms), and a rerun that changes nothing writes little else."""
 
-    restamped: dict[str, list] = field(default_factory=lambda: {
-        "id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []})
+    restamped: dict[str, list] = field(default_factory=_restamp_columns)
     again: list[str] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -463,7 +467,7 @@ def _unchanged_columns(source: str, unchanged: dict[str, str], existing: dict[st
     this load's transaction); each must still be stored with the raw hash the harvest read, or the load
     fails (another load changed the warehouse meanwhile)."""
     if not unchanged:
-        return {"id": [], "status": [], "next_deadline": [], "raw_hash": [], "record_status": []}
+        return _restamp_columns()
     lost = sorted(i for i, digest in unchanged.items() if i not in existing or existing[i]["raw_hash"] != digest)
     if lost:
         raise WarehouseError(f"{len(lost)} call(s) of {source} seen unchanged are no longer stored as read "
